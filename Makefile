@@ -1,0 +1,39 @@
+# Set-up and main jobs. `make run` and `make test` work from a fresh clone on a bare machine:
+# they create the virtual environment, install the project and, as root, the Debian packages.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+
+.PHONY: run test build bench bench-quick system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,pandas]'
+	touch $(STAMP)
+
+# Debian packages the tests use: headless Chromium for the browser tests.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests are skipped without it)"; \
+	  fi; \
+	fi
+
+build: $(STAMP)
+	$(BIN)/licn build
+
+run: build
+	$(BIN)/licn query table1-matrix
+	$(BIN)/licn query reported-vs-derived
+	$(BIN)/licn query coverage
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf dist $(VENV) tests/artifacts

@@ -1,0 +1,100 @@
+"""licn build: load, validate, check, write dumps; atomically, or not at all."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib.namespace import RDF
+
+from loaders.common import DataError
+from loaders.vocab import LICN
+
+from . import paths
+from .catalogue import catalogue_triples
+from .checks import run_checks
+from .dataset import load_layers, make_dataset, ontology_triples, union_graph
+from .publish import write_extras
+from .dumps import void_graph, write_dumps
+from .validate import Violation, validate_graph
+
+
+class BuildError(Exception):
+    """A build that must not produce output; the message is the readable report."""
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    triples: int
+    studies: int
+    codings: int
+    conforms: bool
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def _replace_dir(staging: Path, out: Path) -> None:
+    """Move a finished staging folder into place; the old one is removed only afterwards."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{staging.name}")
+        out.rename(old)
+    staging.rename(out)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
+    start = time.perf_counter()
+    phases = {}
+    try:
+        layers = load_layers(data_dir)
+    except DataError as exc:
+        raise BuildError(f"the data has {len(exc.problems)} problem(s):\n{exc}") from None
+    layers["ontology"] = ontology_triples()
+    layers["catalogue"] = catalogue_triples()
+    ds = make_dataset(layers)
+    phases["load"] = time.perf_counter() - start
+
+    t = time.perf_counter()
+    union = union_graph(ds)
+    conforms, violations = validate_graph(union)
+    if not conforms:
+        raise BuildError(_violation_report(violations))
+    phases["validate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    failures = run_checks(ds)
+    if failures:
+        raise BuildError("the violation checks found problems:\n" + "\n".join(failures))
+    phases["checks"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    staging.chmod(0o755)
+    try:
+        write_dumps(ds, union, staging)
+        void = void_graph(ds, union, staging)
+        (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
+        write_extras(ds, staging)
+        phases["serialise"] = time.perf_counter() - t
+        _replace_dir(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BuildResult(
+        out=out, triples=len(union),
+        studies=len(set(union.subjects(RDF.type, LICN.Study))),
+        codings=len(set(union.subjects(RDF.type, LICN.Coding))),
+        conforms=conforms, seconds=time.perf_counter() - start, phases=phases)
+
+
+def _violation_report(violations: list[Violation]) -> str:
+    lines = [f"the graph does not conform to the shapes ({len(violations)} violation(s)):"]
+    lines += [f"  {v}" for v in violations]
+    return "\n".join(lines)

@@ -1,0 +1,29 @@
+"""Build gates: queries/checks/*-violation.rq must return no rows."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import Dataset
+
+from . import paths
+from .catalogue import parse_query_file, run_oxigraph
+
+
+def dataset_store(ds: Dataset):
+    import pyoxigraph as ox
+    store = ox.Store()
+    store.load(ds.serialize(format="nquads").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def run_checks(ds: Dataset, folder: Path = paths.CHECKS, store=None) -> list[str]:
+    """One message per offending row, naming the check; empty when all checks pass."""
+    store = store if store is not None else dataset_store(ds)
+    failures = []
+    for path in sorted(folder.glob("*-violation.rq")):
+        query = parse_query_file(path)
+        result = run_oxigraph(store, query.text)
+        for row in result.rows:
+            cells = ", ".join(f"{c}={v}" for c, v in zip(result.columns, row))
+            failures.append(f"  {query.name}: {query.title}: {cells}")
+    return failures

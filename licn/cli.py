@@ -1,0 +1,154 @@
+"""The licn command line: build, validate, queries, query, serve, push, figures."""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from . import paths
+
+EXIT_USAGE = 2
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def format_result(result, fmt: str) -> str:
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([[_cell(v) for v in row] for row in result.rows])
+        return buf.getvalue()
+    if fmt == "json":
+        return json.dumps(result.as_dicts(), ensure_ascii=False, indent=1) + "\n"
+    if fmt == "md":
+        lines = ["| " + " | ".join(result.columns) + " |", "|" + "---|" * len(result.columns)]
+        lines += ["| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |" for row in result.rows]
+        return "\n".join(lines) + "\n"
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows:
+        table.add_row(*[_cell(v) for v in row])
+    buf = io.StringIO()
+    Console(file=buf, width=200).print(table)
+    return buf.getvalue() + f"{len(result.rows)} row(s)\n"
+
+
+def cmd_build(args) -> int:
+    from .build import BuildError, build
+    try:
+        result = build(Path(args.out))
+    except BuildError as exc:
+        print(f"licn build failed: {exc}", file=sys.stderr)
+        print(f"{args.out}/ was left as it was.", file=sys.stderr)
+        return 1
+    phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
+    print(f"built {result.out}/: {result.triples} triples, {result.studies} studies, {result.codings} codings; "
+          f"SHACL: {'conforms' if result.conforms else 'does not conform'}; checks: pass; "
+          f"{result.seconds:.2f} s ({phases})")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from rdflib import Dataset, Graph
+
+    from .dataset import ontology_triples
+    from .validate import validate_graph
+    files = [Path(f) for f in args.files] or [Path(args.dist) / "licn.nq"]
+    g = Graph()
+    for path in files:
+        if not path.exists():
+            print(f"licn validate: {path} does not exist" + (" (run 'licn build' first)" if not args.files else ""), file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            if path.suffix in (".nq", ".trig"):
+                ds = Dataset()
+                ds.parse(path)
+                for triple in ds.triples((None, None, None)):
+                    g.add(triple)
+            else:
+                g.parse(path)
+        except Exception as exc:  # any parser error is reported as such
+            print(f"licn validate: {path} does not parse: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    for triple in ontology_triples():
+        g.add(triple)
+    conforms, violations = validate_graph(g)
+    if conforms:
+        print(f"conforms: {len(g)} triples checked against the shapes")
+        return 0
+    print(f"does not conform: {len(violations)} violation(s)")
+    for v in violations:
+        print(f"- focus node: {v.focus}\n  path: {v.path or '(the node itself)'}\n  message: {v.message}\n  shape: {v.shape}")
+    return 1
+
+
+def cmd_queries(args) -> int:
+    from .catalogue import load_catalogue
+    for query in load_catalogue().values():
+        params = ", ".join(f"{p.name}={p.default}" if p.default else p.name for p in query.params)
+        print(f"{query.name:32} {query.title}" + (f"  [{params}]" if params else ""))
+    return 0
+
+
+def cmd_query(args) -> int:
+    from .catalogue import QueryError, run
+    params = {}
+    for item in args.param or []:
+        if "=" not in item:
+            print(f"licn query: --param takes NAME=VALUE, not '{item}'", file=sys.stderr)
+            return EXIT_USAGE
+        key, value = item.split("=", 1)
+        params[key] = value
+    try:
+        result = run(args.name, params, engine=args.engine, dist=Path(args.dist), endpoint=args.endpoint)
+    except QueryError as exc:
+        print(f"licn query: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(format_result(result, args.format))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="licn", description="LICN-KG: leadership in integrated care networks as linked data.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="load data/, validate, write dumps into dist/")
+    p.add_argument("--out", default=str(paths.DIST))
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", help="SHACL report in plain words; exit 1 when the graph does not conform")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--dist", default=str(paths.DIST))
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("queries", help="list the stored queries")
+    p.set_defaults(func=cmd_queries)
+
+    p = sub.add_parser("query", help="run a stored query")
+    p.add_argument("name")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE")
+    p.add_argument("--format", choices=("table", "csv", "json", "md"), default="table")
+    p.add_argument("--engine", choices=("oxigraph", "rdflib"), default="oxigraph")
+    p.add_argument("--endpoint", help="a SPARQL 1.1 query endpoint to run the query on instead")
+    p.add_argument("--dist", default=str(paths.DIST))
+    p.set_defaults(func=cmd_query)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Reading source files with line numbers, collecting problems, and stating provenance."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rdflib import Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS, XSD
+
+from .vocab import KEY_RE, LICN, concept, source_iri
+
+STATUSES = {"seen": LICN.seen, "inferred": LICN.inferred}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class DataError(Exception):
+    """All problems found in one run, reported together."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.field, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Row:
+    """One record of a source file: its fields and where it stands."""
+    file: str
+    line: int
+    data: dict
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        return str(value).strip() if not isinstance(value, list) else value
+
+    def problem(self, name: str, message: str) -> Problem:
+        return Problem(self.file, self.line, name, message)
+
+
+@dataclass
+class Context:
+    """What one loader may refer to that another file defines (keys of sources, concepts...)."""
+    sources: set[str] = field(default_factory=set)
+    concepts: dict[str, set[str]] = field(default_factory=dict)
+    mechanism_kind: dict[str, str] = field(default_factory=dict)
+    list_length: int = 0
+    study_numbers: set[int] = field(default_factory=set)
+    works: set[str] = field(default_factory=set)
+
+
+def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) -> tuple[list[Row], list[Problem]]:
+    """Rows of a CSV file with their line numbers; problems for encoding, quoting, shape, blanks."""
+    name = label or path.name
+    problems: list[Problem] = []
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return [], [Problem(name, line, "(file)", f"not valid UTF-8 ({exc.reason})")]
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    rows: list[Row] = []
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            return [], [Problem(name, 1, c, "required column missing from the header") for c in missing]
+        start = 2
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if None in record:
+                problems.append(Problem(name, line, "(row)", f"{len(header) + len(record[None])} fields where the header has {len(header)}"))
+                continue
+            if all(not (v or "").strip() for v in record.values()):
+                continue
+            rows.append(Row(name, line, {k: (v or "").strip() for k, v in record.items()}))
+    except csv.Error as exc:
+        problems.append(Problem(name, reader.line_num, "(row)", f"broken CSV: {exc}"))
+    for row in rows:
+        for column in required:
+            if not row.get(column):
+                problems.append(row.problem(column, "required value is empty"))
+    return rows, problems
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _mapping_with_line(loader, node):
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def read_yaml(path: Path, label: str | None = None) -> tuple[dict, list[Problem]]:
+    name = label or path.name
+    try:
+        data = yaml.load(path.read_bytes().decode("utf-8"), Loader=_LineLoader)
+    except UnicodeDecodeError as exc:
+        return {}, [Problem(name, 1, "(file)", f"not valid UTF-8 ({exc.reason})")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return {}, [Problem(name, (mark.line + 1) if mark else 1, "(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict):
+        return {}, [Problem(name, 1, "(file)", "expected a mapping at the top level")]
+    return data, []
+
+
+def yaml_rows(data: dict, section: str, file: str) -> list[Row]:
+    items = data.get(section) or []
+    return [Row(file, item.get("__line__", 1), item) for item in items if isinstance(item, dict)]
+
+
+def as_list(value) -> list[str]:
+    """A list field: a YAML list, or a CSV cell with items separated by ';' or spaces."""
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value or "").replace(";", " ")
+    return [part for part in text.split() if part]
+
+
+def check_key(row: Row, name: str, problems: list[Problem]) -> str:
+    key = row.get(name)
+    if key and not KEY_RE.match(key):
+        problems.append(row.problem(name, f"'{key}' is not a key (lower-case letters, digits and '-')"))
+    return key
+
+
+def integers(row: Row, name: str, problems: list[Problem]) -> list[int]:
+    values = []
+    for part in as_list(row.get(name)):
+        if not part.isdigit():
+            problems.append(row.problem(name, f"'{part}' is not a reference number"))
+        else:
+            values.append(int(part))
+    return values
+
+
+def integer(row: Row, name: str, problems: list[Problem]) -> int | None:
+    value = row.get(name)
+    if value in ("", None):
+        return None
+    if not str(value).isdigit():
+        problems.append(row.problem(name, f"'{value}' is not a whole number"))
+        return None
+    return int(value)
+
+
+def concept_ref(row: Row, name: str, scheme: str, ctx: Context, problems: list[Problem], value: str | None = None) -> URIRef | None:
+    key = value if value is not None else row.get(name)
+    if not key:
+        return None
+    if key not in ctx.concepts.get(scheme, set()):
+        problems.append(row.problem(name, f"unknown {scheme} '{key}'"))
+        return None
+    return concept(scheme, key)
+
+
+def provenance(subject: URIRef, row: Row, ctx: Context, problems: list[Problem],
+               status_field: str = "status", default_status: str | None = None,
+               default_confidence: str | None = None) -> list[tuple]:
+    """The source, locator, seen/inferred and confidence of the fact a row states."""
+    triples = []
+    sources = as_list(row.get("sources"))
+    if not sources:
+        problems.append(row.problem("sources", "a fact needs at least one source"))
+    for key in sources:
+        if key not in ctx.sources:
+            problems.append(row.problem("sources", f"unknown source '{key}' (not in sources.csv)"))
+        else:
+            triples.append((subject, PROV.wasDerivedFrom, source_iri(key)))
+    status = row.get(status_field) or default_status
+    if status not in STATUSES:
+        problems.append(row.problem(status_field, f"must be 'seen' or 'inferred', not '{status or ''}'"))
+    else:
+        triples.append((subject, LICN.evidenceStatus, STATUSES[status]))
+    confidence = row.get("confidence") or default_confidence
+    ref = concept_ref(row, "confidence", "confidence", ctx, problems, value=confidence or "")
+    if confidence is None or confidence == "":
+        problems.append(row.problem("confidence", "required value is empty"))
+    if ref is not None:
+        triples.append((subject, LICN.confidence, ref))
+    if row.get("locator"):
+        triples.append((subject, LICN.locator, Literal(row.get("locator"))))
+    if row.get("note"):
+        triples.append((subject, LICN.sourceNote, Literal(row.get("note"))))
+    return triples
+
+
+def typed(subject: URIRef, *classes: URIRef) -> list[tuple]:
+    return [(subject, RDF.type, c) for c in classes]
+
+
+def label(subject: URIRef, text: str) -> tuple:
+    return (subject, RDFS.label, Literal(text, lang="en"))
+
+
+def year_literal(value: str) -> Literal:
+    return Literal(value, datatype=XSD.gYear)

@@ -1,0 +1,102 @@
+"""review.yaml: the review's record, its method facts, what is not known, its reference list
+entries and which of them are the reviewed studies."""
+import datetime as dt
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, XSD
+
+from .common import Context, Problem, Row, as_list, check_key, label, provenance, typed, yaml_rows
+from .vocab import BIBO, BIRO, DOI_RE, FABIO, ID, LICN, entry_iri, instance, review_iri, study_iri
+
+REVIEW_REQUIRED = ("title", "authors", "journal", "year", "volume", "issue", "doi", "sources", "status", "confidence")
+
+
+def _date(row: Row, name: str, problems: list[Problem]):
+    value = row.data.get(name)
+    if isinstance(value, dt.date):
+        return Literal(value.isoformat(), datatype=XSD.date)
+    if value:
+        problems.append(row.problem(name, f"'{value}' is not a date (YYYY-MM-DD)"))
+    return None
+
+
+def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
+    """Triples per layer: 'review' (record, method, gaps), 'references' (entries), 'studies'."""
+    problems: list[Problem] = []
+    out = {"review": [], "references": [], "studies": []}
+    record = data.get("review")
+    if not isinstance(record, dict):
+        return out, [Problem(file, 1, "review", "the review record is missing")]
+    row = Row(file, record.get("__line__", 1), {k: ("; ".join(v) if k != "sources" and isinstance(v, list) else v) for k, v in record.items()})
+    for name in REVIEW_REQUIRED:
+        if not row.get(name):
+            problems.append(row.problem(name, "required value is empty"))
+    r = review_iri()
+    t = out["review"]
+    t += typed(r, LICN.Review, FABIO.ReviewArticle)
+    t += [label(r, f"{row.get('title')} (Mitterlechner 2020)"), (r, DCTERMS.title, Literal(row.get("title"))),
+          (r, LICN.authors, Literal(row.get("authors"))), (r, LICN.venue, Literal(row.get("journal"))),
+          (r, FABIO.hasPublicationYear, Literal(row.get("year"), datatype=XSD.gYear)),
+          (r, BIBO.volume, Literal(row.get("volume"))), (r, BIBO.issue, Literal(row.get("issue"))),
+          (r, BIBO.number, Literal(row.get("article_number"))),
+          (r, LICN.articleType, Literal(row.get("article_type"))),
+          (r, DCTERMS.publisher, Literal(row.get("publisher")))]
+    doi = row.get("doi")
+    if doi and not DOI_RE.match(doi):
+        problems.append(row.problem("doi", f"'{doi}' is not a DOI (10.NNNN/...)"))
+    elif doi:
+        t += [(r, BIBO.doi, Literal(doi)), (r, OWL.sameAs, URIRef("https://doi.org/" + doi))]
+    author = ID["person/matthias-mitterlechner"]
+    t += typed(author, FOAF.Person)
+    t += [label(author, row.get("author_name")), (author, FOAF.name, Literal(row.get("author_name"))),
+          (author, LICN.affiliation, Literal(row.get("affiliation"))), (r, DCTERMS.creator, author)]
+    for name, prop in (("submitted", DCTERMS.dateSubmitted), ("accepted", DCTERMS.dateAccepted), ("published", DCTERMS.issued)):
+        value = _date(row, name, problems)
+        if value is not None:
+            t.append((r, prop, value))
+    t += provenance(r, row, ctx, problems)
+
+    for item in yaml_rows(data, "method", file):
+        key = check_key(item, "key", problems)
+        m = instance("method", key)
+        t += typed(m, LICN.MethodFact)
+        t += [label(m, f"Method: {item.get('aspect')} ({key})"), (m, LICN.aspect, Literal(item.get("aspect"))),
+              (m, LICN.statement, Literal(item.get("statement"), lang="en")), (m, LICN.figureOf, r)]
+        t += provenance(m, item, ctx, problems)
+    for item in yaml_rows(data, "gaps", file):
+        key = check_key(item, "key", problems)
+        g = instance("gap", key)
+        t += typed(g, LICN.KnowledgeGap)
+        t += [label(g, f"Not known: {key.replace('-', ' ')}"), (g, LICN.statement, Literal(item.get("statement"), lang="en")),
+              (g, LICN.figureOf, r)]
+        t += provenance(g, item, ctx, problems, default_status="seen", default_confidence="high")
+
+    length = data.get("reference_list_length")
+    if not isinstance(length, int) or length < 1:
+        problems.append(Problem(file, 1, "reference_list_length", "must be a positive whole number"))
+        length = 0
+    ctx.list_length = length
+    t.append((r, LICN.referenceListLength, Literal(length)))
+    for n in range(1, length + 1):
+        e = entry_iri(n)
+        out["references"] += typed(e, LICN.ReferenceEntry)
+        out["references"] += [label(e, f"Reference {n} of Mitterlechner (2020)"), (e, LICN.referenceNumber, Literal(n)),
+                              (e, LICN.inReferenceListOf, r)]
+
+    studies = data.get("studies") or {}
+    srow = Row(file, studies.get("__line__", 1), studies)
+    numbers: set[int] = set()
+    for span in as_list(studies.get("ranges")):
+        lo, _, hi = span.partition("-")
+        if not (lo.isdigit() and (hi or lo).isdigit()) or int(lo) > int(hi or lo) or int(hi or lo) > length:
+            problems.append(srow.problem("ranges", f"'{span}' is not a range of reference numbers within 1-{length}"))
+            continue
+        numbers.update(range(int(lo), int(hi or lo) + 1))
+    ctx.study_numbers = numbers
+    for n in sorted(numbers):
+        s = study_iri(n)
+        out["studies"] += typed(s, LICN.Study, FABIO.Work)
+        out["studies"] += [(s, LICN.studyEntry, entry_iri(n)), (s, LICN.reviewedIn, r),
+                           (entry_iri(n), BIRO.references, s)]
+        out["studies"] += provenance(s, srow, ctx, problems)
+    return out, problems

@@ -1,0 +1,37 @@
+"""sources.csv: the source records every fact points to."""
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDFS
+
+from .common import Context, Problem, Row, check_key, label, typed
+from .vocab import LICN, source_iri
+
+REQUIRED = ("key", "title")
+
+
+def load_sources(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
+    triples, problems = [], []
+    for row in rows:
+        key = row.get("key")
+        if not key.replace("-", "").isalnum():
+            problems.append(row.problem("key", f"'{key}' is not a source key (letters, digits, '-')"))
+            continue
+        if key in ctx.sources:
+            problems.append(row.problem("key", f"duplicate source key '{key}'"))
+            continue
+        url, document = row.get("url"), row.get("document")
+        if not url and not document:
+            problems.append(row.problem("url", "a source needs a url or a document"))
+        if url and not url.startswith(("http://", "https://")):
+            problems.append(row.problem("url", f"'{url}' is not an http(s) address"))
+        ctx.sources.add(key)
+        s = source_iri(key)
+        triples += typed(s, LICN.Source)
+        triples += [label(s, row.get("title")), (s, DCTERMS.title, Literal(row.get("title"))),
+                    (s, DCTERMS.identifier, Literal(key))]
+        if url:
+            triples.append((s, FOAF.page, URIRef(url)))
+        if document:
+            triples.append((s, DCTERMS.source, Literal(document)))
+        if row.get("note"):
+            triples.append((s, RDFS.comment, Literal(row.get("note"), lang="en")))
+    return triples, problems
