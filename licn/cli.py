@@ -146,6 +146,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dist", default=str(paths.DIST))
     p.set_defaults(func=cmd_query)
 
+    p = sub.add_parser("serve", help="serve the built graph as linked data with a SPARQL endpoint")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--base-iri", default=None, help="canonical base IRI of the data (default: https://w3id.org/licn/)")
+    p.add_argument("--dist", default=str(paths.DIST))
+    p.set_defaults(func=lambda a: __import__("licn.serve", fromlist=["cmd_serve"]).cmd_serve(a))
+
+    p = sub.add_parser("push", help="upload the built graph to a SPARQL 1.1 triple store")
+    p.add_argument("--endpoint", required=True, help="base URL of the store, or its query endpoint")
+    p.add_argument("--graph-store", default=None, help="Graph Store Protocol URL (default: derived from --endpoint)")
+    p.add_argument("--update", default=None, help="SPARQL Update URL (default: derived from --endpoint)")
+    p.add_argument("--query-endpoint", default=None, help="SPARQL query URL for verification (default: derived)")
+    p.add_argument("--dist", default=str(paths.DIST))
+    p.set_defaults(func=lambda a: __import__("licn.push", fromlist=["cmd_push"]).cmd_push(a))
+
+    p = sub.add_parser("figures", help="draw the evidence gap map and the other figures from the built graph")
+    p.add_argument("--dist", default=str(paths.DIST))
+    p.add_argument("--out", default=None, help="folder for the figures (default: DIST/figures)")
+    p.set_defaults(func=lambda a: __import__("licn.figures", fromlist=["cmd_figures"]).cmd_figures(a))
+
     args = parser.parse_args(argv)
     return args.func(args)
 
