@@ -167,7 +167,10 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
         path = Path(dist) / "licn.nq"
         if not path.exists():
             raise QueryError(f"{path} does not exist: run 'licn build' first")
-        result = _rdflib_dataset(str(path), path.stat().st_mtime).query(text)
+        try:
+            result = _rdflib_dataset(str(path), path.stat().st_mtime).query(text)
+        except Exception as exc:  # rdflib raises parser and evaluation errors of many types
+            raise QueryError(f"rdflib could not run the query: {exc}") from None
         if result.type == "ASK":
             return Result(["ask"], [[bool(result.askAnswer)]])
         columns = [str(v) for v in result.vars]

@@ -5,7 +5,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 from .common import Context, Problem, Row, check_key, label, yaml_rows
 from .vocab import LICN, WD, concept, scheme_iri, source_iri
 
-# section in codebook.yaml -> (scheme key, class, scheme title)
+# section in codebook.yaml -> (concept prefix, class, scheme title); the scheme IRI is codebook#<section>
 SCHEMES = {
     "levels": ("level", LICN.LevelOfAnalysis, "Levels of analysis"),
     "kinds": ("kind", LICN.MechanismKind, "Kinds of leadership mechanism"),
@@ -44,7 +44,7 @@ def load_codebook(data: dict, file: str, ctx: Context) -> tuple[list[tuple], lis
             keys.add(key)
     kind_labels = {r.get("key"): r.get("label") for r in rows_by_section["kinds"]}
     for section, (scheme, cls, title) in SCHEMES.items():
-        s = scheme_iri(scheme + "s")
+        s = scheme_iri(section.replace("_", "-"))
         triples += [(s, RDF.type, SKOS.ConceptScheme), label(s, title), (s, SKOS.prefLabel, Literal(title, lang="en")),
                     (s, DCTERMS.title, Literal(title, lang="en"))]
         for position, row in enumerate(rows_by_section[section], start=1):
