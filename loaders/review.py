@@ -93,10 +93,22 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
             continue
         numbers.update(range(int(lo), int(hi or lo) + 1))
     ctx.study_numbers = numbers
+    gaps = {}
+    for item in studies.get("uncoded") or []:
+        row = Row(file, item.get("__line__", srow.line), item)
+        number = item.get("ref")
+        if number not in numbers:
+            problems.append(row.problem("ref", f"{number} is not a reviewed study"))
+        elif not row.get("note"):
+            problems.append(row.problem("note", "required value is empty"))
+        else:
+            gaps[number] = row.get("note")
     for n in sorted(numbers):
         s = study_iri(n)
         out["studies"] += typed(s, LICN.Study, FABIO.Work)
         out["studies"] += [(s, LICN.studyEntry, entry_iri(n)), (s, LICN.reviewedIn, r),
                            (entry_iri(n), BIRO.references, s)]
+        if n in gaps:
+            out["studies"].append((s, LICN.codingGap, Literal(gaps[n], lang="en")))
         out["studies"] += provenance(s, srow, ctx, problems)
     return out, problems
