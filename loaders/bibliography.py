@@ -65,8 +65,6 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
                 number = None
             else:
                 seen_numbers[number] = row
-                if key != f"ref-{number}":
-                    problems.append(row.problem("key", f"a numbered entry's key is 'ref-{number}'"))
         kind = row.get("type")
         if kind not in TYPES:
             problems.append(row.problem("type", f"unknown type '{kind}' (one of {', '.join(t for t in TYPES if t)})"))

@@ -71,23 +71,22 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         return [], [Problem(name, line, "(file)", f"not valid UTF-8 ({exc.reason})")]
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
     try:
-        header = reader.fieldnames or []
+        header = [h.strip() for h in next(reader, [])]
         missing = [c for c in required if c not in header]
         if missing:
             return [], [Problem(name, 1, c, "required column missing from the header") for c in missing]
-        start = 2
         for record in reader:
-            line = start
-            start = reader.line_num + 1
-            if None in record:
-                problems.append(Problem(name, line, "(row)", f"{len(header) + len(record[None])} fields where the header has {len(header)}"))
+            # the record's first line: the reader stands on its last one
+            line = reader.line_num - sum(field.count("\n") for field in record)
+            if all(not field.strip() for field in record):
                 continue
-            if all(not (v or "").strip() for v in record.values()):
+            if len(record) != len(header):
+                problems.append(Problem(name, line, "(row)", f"{len(record)} fields where the header has {len(header)}"))
                 continue
-            rows.append(Row(name, line, {k: (v or "").strip() for k, v in record.items()}))
+            rows.append(Row(name, line, {k: v.strip() for k, v in zip(header, record)}))
     except csv.Error as exc:
         problems.append(Problem(name, reader.line_num, "(row)", f"broken CSV: {exc}"))
     for row in rows:
