@@ -196,7 +196,9 @@ def _run_endpoint(text: str, endpoint: str) -> Result:
     client = SPARQLWrapper(endpoint)
     client.setMethod(POST)
     client.setReturnFormat(JSON)
-    client.setQuery(text)
+    # SPARQLWrapper guesses the query form from the text and mistakes a word in a comment line
+    # ("address" -> ADD) for an update; the endpoint does not need the comment lines.
+    client.setQuery("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")))
     client.setTimeout(60)
     try:
         data = client.queryAndConvert()

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from loaders.vocab import BASE, GRAPH
+from loaders.vocab import BASE, GRAPH, LAYERS, graph_iri
 
 STAGING = BASE + "staging/"
 TRANSIENT_STATUS = (502, 503, 504)
@@ -56,6 +56,8 @@ def derive_urls(endpoint: str, graph_store: str | None = None, update: str | Non
     for url in (endpoint, graph_store, update, query):
         if url and urlsplit(url).scheme not in ("http", "https"):
             raise PushError(f"'{safe_url(url)}' is not an http:// or https:// URL")
+        if url and "@" in urlsplit(url).netloc:
+            raise PushError(f"{safe_url(url)}: give the credentials in LICN_USER and LICN_PASSWORD, not in the URL")
     base = endpoint[: -len("/query")] if endpoint.endswith("/query") else endpoint
     if query is None:
         query = endpoint if urlsplit(endpoint).path not in ("", "/") else base + "/query"
@@ -73,9 +75,10 @@ def staging_iri(graph: str) -> str:
 
 
 def read_graphs(nq: Path) -> dict[str, list]:
-    """The triples of each layer graph in dist/licn.nq, in file order, without duplicates."""
+    """The triples of each layer graph in dist/licn.nq, in file order, without duplicates; a layer
+    without triples is there too, empty, so that the push empties it in the store."""
     import pyoxigraph as ox
-    graphs: dict[str, dict] = {}
+    graphs: dict[str, dict] = {str(graph_iri(layer)): {} for layer in LAYERS}
     try:
         for quad in ox.parse(path=nq, format=ox.RdfFormat.N_QUADS):
             name = quad.graph_name
