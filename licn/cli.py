@@ -5,6 +5,7 @@ import argparse
 import csv
 import io
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -96,7 +97,10 @@ def cmd_validate(args) -> int:
 
 
 def cmd_queries(args) -> int:
-    from .catalogue import load_catalogue
+    from .catalogue import catalogue_markdown, load_catalogue
+    if args.markdown:
+        sys.stdout.write(catalogue_markdown())
+        return 0
     for query in load_catalogue().values():
         params = ", ".join(f"{p.name}={p.default}" if p.default else p.name for p in query.params)
         print(f"{query.name:32} {query.title}" + (f"  [{params}]" if params else ""))
@@ -122,6 +126,7 @@ def cmd_query(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `licn queries | head` ends quietly
     parser = argparse.ArgumentParser(prog="licn", description="LICN-KG: leadership in integrated care networks as linked data.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -135,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("queries", help="list the stored queries")
+    p.add_argument("--markdown", action="store_true", help="print the catalogue as queries/README.md")
     p.set_defaults(func=cmd_queries)
 
     p = sub.add_parser("query", help="run a stored query")

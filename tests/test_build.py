@@ -1,0 +1,124 @@
+"""The build: dumps that parse elsewhere, byte-identical rebuilds, and no half-written dist/."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from licn import paths
+from licn.build import BuildError, build
+from loaders.vocab import LICN, VOID
+
+LICN_CLI = [sys.executable, "-m", "licn.cli"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_writes_the_dumps(dist):
+    for name in ("licn.ttl", "licn.nt", "licn.nq", "licn.jsonld", "licn.trig", "void.ttl"):
+        assert (dist / name).stat().st_size > 1000, name
+
+
+def test_dumps_parse_in_an_independent_parser(dist):
+    counts = {}
+    for name, fmt in (("licn.nt", ox.RdfFormat.N_TRIPLES), ("licn.ttl", ox.RdfFormat.TURTLE),
+                      ("licn.jsonld", ox.RdfFormat.JSON_LD), ("licn.nq", ox.RdfFormat.N_QUADS),
+                      ("licn.trig", ox.RdfFormat.TRIG)):
+        quads = list(ox.parse(path=str(dist / name), format=fmt))
+        counts[name] = len({(q.subject, q.predicate, q.object) for q in quads})
+    assert len(set(counts.values())) == 1, counts
+
+
+def test_nt_is_sorted_one_triple_per_line(dist):
+    lines = (dist / "licn.nt").read_text(encoding="utf-8").splitlines()
+    assert lines == sorted(set(lines))
+    assert all(line.endswith(" .") for line in lines)
+
+
+def test_trig_has_one_named_graph_per_layer(dist):
+    graphs = {str(q.graph_name) for q in ox.parse(path=str(dist / "licn.trig"), format=ox.RdfFormat.TRIG)}
+    layers = {g.rsplit("/", 1)[1].rstrip(">") for g in graphs}
+    assert {"ontology", "codebook", "review", "references", "studies", "codings", "figures", "agenda", "catalogue"} <= layers
+
+
+def test_void_counts_match_the_data(dist):
+    void, data = Graph(), Graph()
+    void.parse(dist / "void.ttl")
+    data.parse(dist / "licn.nt")
+    dataset = URIRef("https://w3id.org/licn/id/dataset/licn-kg")
+    assert int(void.value(dataset, VOID.triples)) == len(data)
+    assert void.value(dataset, URIRef("http://purl.org/dc/terms/license")) is not None
+    assert len(list(void.objects(dataset, URIRef("http://www.w3.org/ns/dcat#distribution")))) >= 5
+
+
+def test_every_own_ontology_term_has_a_label_and_a_definition(dist):
+    g = Graph()
+    g.parse(dist / "licn.nt")
+    terms = {s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(str(LICN))}
+    assert len(terms) > 60
+    for term in terms:
+        assert g.value(term, RDFS.label) is not None, term
+        assert g.value(term, SKOS.definition) is not None, term
+    ontology = URIRef("https://w3id.org/licn/ontology")
+    for prop in (OWL.versionIRI, URIRef("http://purl.org/dc/terms/license"), URIRef("http://purl.org/dc/terms/creator")):
+        assert g.value(ontology, prop) is not None, prop
+
+
+def test_seventy_three_studies_and_every_fact_sourced(dist):
+    g = Graph()
+    g.parse(dist / "licn.nt")
+    assert len(set(g.subjects(RDF.type, LICN.Study))) == 73
+
+
+def test_two_builds_in_separate_processes_are_byte_identical(tmp_path):
+    outs = []
+    for n, seed in enumerate(("1", "2")):
+        out = tmp_path / f"dist{n}"
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run(LICN_CLI + ["build", "--out", str(out)], check=True, env=env, capture_output=True)
+        outs.append(snapshot(out))
+    assert outs[0].keys() == outs[1].keys()
+    assert [k for k in outs[0] if outs[0][k] != outs[1][k]] == []
+
+
+def test_a_failed_build_leaves_dist_untouched(tmp_path, dist):
+    out = tmp_path / "dist"
+    shutil.copytree(dist, out)
+    before = snapshot(out)
+    data = tmp_path / "data"
+    shutil.copytree(paths.DATA, data)
+    bib = data / "bibliography.csv"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("ref-58,58,journal-article,", "ref-58,58,journal-article-ish,", 1), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(out, data)
+    assert "bibliography.csv:" in str(caught.value) and "type: unknown type 'journal-article-ish'" in str(caught.value)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"]
+
+
+def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
+    """A project copy (LICN_HOME) with one stricter shape: the real data violates it."""
+    home = tmp_path / "home"
+    for folder in ("data", "ontology", "queries"):
+        shutil.copytree(paths.ROOT / folder, home / folder)
+    (home / "ontology" / "shapes" / "strict.ttl").write_text("""
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix licn: <https://w3id.org/licn/ontology#> .
+<urn:test:EveryStudyHasATitle> a sh:NodeShape ; sh:targetClass licn:Study ;
+    sh:property [ sh:path <http://purl.org/dc/terms/title> ; sh:minCount 1 ] .
+""", encoding="utf-8")
+    out = tmp_path / "dist"
+    shutil.copytree(dist, out)
+    before = snapshot(out)
+    run = subprocess.run(LICN_CLI + ["build", "--out", str(out)], env=dict(os.environ, LICN_HOME=str(home)),
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "does not conform" in run.stderr and "ref-13" in run.stderr
+    assert snapshot(out) == before

@@ -1,0 +1,180 @@
+"""Every stored query on the real data: the expected answer, the same rows on both engines, and
+parameters that cannot change a query."""
+import pytest
+
+from licn import paths
+from licn.catalogue import QueryError, bind, sparql_string, catalogue_markdown, load_catalogue, run, run_text
+
+CATALOGUE = load_catalogue()
+
+
+def rows(name, dist, **params):
+    result = run(name, params, dist=dist)
+    return [dict(zip(result.columns, r)) for r in result.rows]
+
+
+def cell(result_rows, **match):
+    found = [r for r in result_rows if all(r[k] == v for k, v in match.items())]
+    assert len(found) == 1, (match, found)
+    return found[0]
+
+
+def check_table1_items(r):
+    table = [x for x in r if x["source"] == "table"]
+    assert len(table) == 19
+    assert cell(table, level="network", kind="activities", mechanism="nurturing linkages")["references"] == "41, 51, 94, 95, 96, 97"
+    assert cell(table, level="organisation", kind="practices", mechanism="hospital ownership")["references"] == "102"
+    assert cell(table, level="network", kind="practices", mechanism="pooling resources/expertise")["references"] == "13, 86, 87"
+    assert {x["kind"] for x in r if x["source"] == "prose"} >= {"media", "practices", "activities", "outcomes"}
+
+
+def check_table1_matrix(r):
+    assert len(r) == 9
+    org = [x["occurrences"] for x in r if x["level"] == "organisation"]
+    assert sum(org) == 15
+    assert sum(x["occurrences"] for x in r if x["kind"] == "practices") == 14
+    assert sum(x["occurrences"] for x in r if x["kind"] == "activities") == 23
+    na = cell(r, level="network", kind="activities")
+    assert (na["occurrences"], na["studies"], na["source"]) == (14, 13, "table")  # reference 95 counted twice
+    assert cell(r, level="policy", kind="media")["source"] == "prose"
+    assert cell(r, level="network", kind="media")["source"] == "prose"
+
+
+def check_reported_vs_derived(r):
+    status = {x["figure"]: (x["reported"], x["derived"], x["status"]) for x in r}
+    assert status["Studies at the organisation level"] == (15, 15, "match")
+    assert status["Studies on leadership practices"] == (14, 14, "match")
+    assert status["Studies on leadership activities"] == (23, 23, "match")
+    assert status["Studies reviewed"] == (73, 73, "match")
+    assert status["Studies at the policy level"] == (30, 5, "partial")
+    assert status["Studies at the network level"] == (50, 25, "partial")
+    assert status["Studies on leadership media"] == (58, 8, "partial")
+    assert status["Search hits"][2] == "not-derivable"
+    assert status["Studies published since 2009"][2] == "partial"
+    assert {s for _, _, s in status.values()} <= {"match", "partial", "mismatch", "not-derivable"}
+    assert len(r) == 14
+
+
+def check_coverage(r):
+    by = {x["measure"]: (x["value"], x["total"]) for x in r}
+    assert by["studies identified (title known)"][1] == 73
+    assert by["studies with DOI"][1] == 73
+    assert by["reference entries identified (title known)"][1] == 105
+    assert by["table 1 items encoded of those seen"] == (19, 19)
+    assert by["table 1 cells seen"] == (7, 9)
+    assert by["reported figures matched"] == (4, 14)
+    assert 10 <= by["studies identified (title known)"][0] < 73
+
+
+def check_unidentified(r):
+    numbers = [x["reference"] for x in r]
+    assert numbers == sorted(numbers)
+    assert 13 in numbers and 95 in numbers and 105 in numbers
+    assert 58 not in numbers and 101 not in numbers and 1 not in numbers
+
+
+EXPECTED = {
+    "table1-items": check_table1_items,
+    "table1-matrix": check_table1_matrix,
+    "reported-vs-derived": check_reported_vs_derived,
+    "coverage": check_coverage,
+    "unidentified-references": check_unidentified,
+    "cell-items": lambda r: (len(r) == 14 and [x["reference"] for x in r if x["mechanism"] == "aligning goals and creating shared understandings"] == [95, 98]),
+    "study-codings": lambda r: {x["mechanism"] for x in r} == {"nurturing linkages", "aligning goals and creating shared understandings"},
+    "double-counts": lambda r: [(x["reference"], x["occurrences"], x["cells"]) for x in r] == [(95, 2, 1)],
+    "mechanisms-across-levels": lambda r: [(x["mechanism"], x["levels"]) for x in r] == [("continuous learning", "policy, network")],
+    "studies-per-level": lambda r: [(x["level"], x["table_occurrences"]) for x in r] == [("policy", 5), ("network", 25), ("organisation", 15)],
+    "studies-per-kind": lambda r: [(x["kind"], x["table_occurrences"]) for x in r] == [("media", 8), ("practices", 14), ("activities", 23), ("outcomes", 0)],
+    "studies-per-mechanism": lambda r: cell(r, mechanism="nurturing linkages")["occurrences"] == 6 and cell(r, mechanism="continuous learning")["levels"] == "policy, network",
+    "studies-per-theory": lambda r: [(x["theory"], x["reported_studies"]) for x in r][:5] == [("network theory", 15), ("integrated care theory", 11), ("social network theory", 7), ("organisation theory", 6), ("leadership theory", 4)],
+    "evidence-gaps": lambda r: len(r) == 9 and (r[0]["level"], r[0]["kind"], r[0]["studies"]) == ("policy", "practices", 1) and cell(r, level="network", kind="media")["cell_seen"] is False,
+    "publication-years": lambda r: sum(x["studies"] for x in r) == 12 and cell(r, year=2003)["period"] == "before 2009",
+    "since-2009": lambda r: (r[0]["since_2009"], r[0]["with_year"], r[0]["unknown_year"], r[0]["reported"], r[0]["reported_of"]) == (11, 12, 61, 57, 73),
+    "venues": lambda r: cell(r, venue="Milbank Quarterly")["works"] == 3,
+    "countries": lambda r: cell(r, country="denmark")["wikidata"] == "http://www.wikidata.org/entity/Q35" and cell(r, country="united states")["works"] == 5,
+    "care-settings": lambda r: cell(r, setting="regional health networks")["places"] == "Ontario",
+    "tensions": lambda r: [(x["tension"], x["references"], x["status"]) for x in r] == [
+        ("dialogue versus the shadow of hierarchy", "62", "seen"), ("market competition versus collaboration", "6, 41, 43", "seen"),
+        ("shared governance versus other forms of network governance", "45", "inferred")],
+    "research-avenues": lambda r: len(r) == 4 and r[0]["row"] == 1 and r[0]["placement"] == "seen" and cell(r, group="Theory")["placement"] == "inferred",
+    "curation-worklist": lambda r: {x["task"] for x in r} == {"identify reference", "find unseen Table 1 cell", "fill knowledge gap", "confirm inferred fact"} and len([x for x in r if x["task"] == "find unseen Table 1 cell"]) == 2,
+    "provenance": lambda r: {x["type"] for x in r} == {"Coding", "Identification", "SettingStatement", "Study"} and cell(r, type="Study", source="T1NOTES")["status"] == "inferred",
+    "codebook-tree": lambda r: cell(r, concept="nurturing linkages")["broader"] == "activities" and all(x["definition"] for x in r),
+    "graph-statistics": lambda r: [x["graph"] for x in r] == ["agenda", "catalogue", "codebook", "codings", "figures", "ontology", "references", "review", "studies"],
+    "title-search": lambda r: cell(r, reference="101")["reviewed"] is True and all("network" in x["title"].lower() for x in r),
+    "mechanism-network": lambda r: len(r) == 100 and cell(r, reference=95, mechanism="nurturing linkages")["level"] == "network",
+    "sources": lambda r: cell(r, source="SEED")["seen"] > 50 and all(x["statements"] > 0 for x in r),
+}
+
+
+def test_catalogue_has_at_least_twenty_queries_each_with_an_expectation():
+    assert len(CATALOGUE) >= 20
+    missing = [n for n in CATALOGUE if n not in EXPECTED and not n.startswith("figure-")]
+    assert missing == []
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_query_gives_the_expected_answer(name, dist):
+    result = rows(name, dist)
+    outcome = EXPECTED[name](result)
+    assert outcome is None or outcome is True, result[:5]
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_same_rows_on_oxigraph_and_rdflib(name, dist):
+    a = run(name, dist=dist, engine="oxigraph")
+    b = run(name, dist=dist, engine="rdflib")
+    assert a.columns == b.columns
+    assert a.rows == b.rows
+
+
+def test_parameters_select_what_they_say(dist):
+    assert {x["mechanism"] for x in rows("cell-items", dist, level="organisation", kind="practices")} == {
+        "multilateral boundary spanning", "hospital ownership"}
+    by_doi = rows("study-codings", dist, study="10.1177/1077558715590233")
+    assert {x["reference"] for x in by_doi} == {101}
+    assert rows("studies-per-level", dist, level="network")[0]["table_occurrences"] == 25
+    assert rows("title-search", dist, text="zzz-nothing") == []
+
+
+@pytest.mark.parametrize("value", [
+    '" } UNION { ?s ?p ?o } #',
+    '95") || true || ("',
+    "x\" . ?e ?p ?o } } #\nSELECT * WHERE { ?s ?p ?o",
+    "\\\" } # {",
+])
+def test_a_malicious_parameter_value_cannot_alter_the_query(value, dist):
+    query = CATALOGUE["title-search"]
+    text = bind(query, {"text": value})
+    assert text.replace(sparql_string(value), sparql_string("network")) == bind(query)
+    assert rows("title-search", dist, text=value) == []
+    assert rows("study-codings", dist, study=value) == []
+
+
+def test_unknown_parameter_and_unknown_query_are_refused(dist):
+    with pytest.raises(QueryError, match="has no parameter"):
+        run("title-search", {"txt": "x"}, dist=dist)
+    with pytest.raises(QueryError, match="unknown query"):
+        run("no-such-query", dist=dist)
+    with pytest.raises(QueryError, match="does not parse"):
+        run_text("SELECT WHERE {", dist=dist)
+
+
+def test_results_as_a_dataframe(dist):
+    frame = run("table1-matrix", dist=dist).to_dataframe()
+    assert list(frame.columns) == ["level", "kind", "occurrences", "studies", "source"]
+    assert frame["occurrences"].sum() == 18 + 1 + 4 + 28 + 11 + 14 + 8 + 2 + 5
+
+
+def test_queries_readme_is_generated_from_the_catalogue():
+    assert (paths.QUERIES / "README.md").read_text(encoding="utf-8") == catalogue_markdown()
+
+
+def test_catalogue_is_published_as_data(dist):
+    result = run_text("""
+        PREFIX licn: <https://w3id.org/licn/ontology#>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        SELECT ?name ?text WHERE { ?q a licn:StoredQuery ; licn:queryName ?name ; sh:select ?text }""", dist=dist)
+    published = {name: text for name, text in result.rows}
+    assert set(published) == set(CATALOGUE)
+    assert published["table1-matrix"] == CATALOGUE["table1-matrix"].text
