@@ -16,8 +16,8 @@ from . import paths
 from .catalogue import catalogue_triples
 from .checks import run_checks
 from .dataset import load_layers, make_dataset, ontology_triples, union_graph
-from .publish import write_extras
 from .dumps import void_graph, write_dumps
+from .publish import write_extras
 from .validate import Violation, validate_graph
 
 

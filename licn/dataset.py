@@ -5,7 +5,16 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from loaders import agenda, bibliography, codebook, codings, figures, review, settings, sources
+from loaders import (
+    agenda,
+    bibliography,
+    codebook,
+    codings,
+    figures,
+    review,
+    settings,
+    sources,
+)
 from loaders.common import Context, DataError, Problem, read_csv, read_yaml
 from loaders.vocab import LAYERS, PREFIXES, graph_iri
 

@@ -2,7 +2,17 @@
 from rdflib import Literal
 from rdflib.namespace import RDF, SKOS
 
-from .common import Context, Problem, Row, as_list, check_key, integer, label, provenance, typed, yaml_rows
+from .common import (
+    Context,
+    Problem,
+    as_list,
+    check_key,
+    integer,
+    label,
+    provenance,
+    typed,
+    yaml_rows,
+)
 from .vocab import CB, LICN, concept, entry_iri, instance, scheme_iri
 
 

@@ -14,8 +14,30 @@ import bibtexparser
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, XSD
 
-from .common import Context, Problem, Row, as_list, check_key, integer, label, provenance, typed
-from .vocab import BIBO, BIRO, CITO, DOI_RE, FABIO, LICN, entry_iri, instance, review_iri, study_iri, work_iri
+from .common import (
+    Context,
+    Problem,
+    Row,
+    as_list,
+    integer,
+    label,
+    provenance,
+    typed,
+    unique_keys,
+)
+from .vocab import (
+    BIBO,
+    BIRO,
+    CITO,
+    DOI_RE,
+    FABIO,
+    LICN,
+    entry_iri,
+    instance,
+    review_iri,
+    study_iri,
+    work_iri,
+)
 
 REQUIRED = ("key", "sources", "status", "confidence")
 COLUMNS = ("key", "ref_no", "type", "authors", "year", "title", "container", "volume", "issue", "pages",
@@ -43,18 +65,12 @@ def _display(row: Row) -> str:
 def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
     problems: list[Problem] = []
     refs, studies = [], []
-    seen_keys: dict[str, Row] = {}
     seen_numbers: dict[int, Row] = {}
     seen_dois: dict[str, Row] = {}
-    for row in rows:
-        key = check_key(row, "key", problems)
+    for key, row in unique_keys(rows, problems):
         for name in REQUIRED:
             if not row.get(name):
                 problems.append(row.problem(name, "required value is empty"))
-        if key in seen_keys:
-            problems.append(row.problem("key", f"duplicate key '{key}' (first at line {seen_keys[key].line})"))
-            continue
-        seen_keys[key] = row
         number = integer(row, "ref_no", problems)
         if number is not None:
             if not 1 <= number <= ctx.list_length:

@@ -1,9 +1,19 @@
 """table1.csv, prose_claims.csv and table1_cells.csv: Table 1 cells, items, prose claims and the
 codings they make (one coding per cited reference number, so double counts stay visible)."""
 from rdflib import Literal
-from rdflib.namespace import RDFS, XSD
 
-from .common import Context, Problem, Row, check_key, concept_ref, integer, integers, label, provenance, typed
+from .common import (
+    Context,
+    Problem,
+    Row,
+    concept_ref,
+    integer,
+    integers,
+    label,
+    provenance,
+    typed,
+    unique_keys,
+)
 from .vocab import LICN, entry_iri, instance
 
 ITEM_REQUIRED = ("level", "kind", "mechanism", "label", "refs", "kind_status", "sources", "confidence")
@@ -107,13 +117,7 @@ def load_table1(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Proble
 
 def load_prose(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
     t, problems = [], []
-    keys = {}
-    for row in rows:
-        key = check_key(row, "key", problems)
-        if key in keys:
-            problems.append(row.problem("key", f"duplicate key '{key}' (first at line {keys[key]})"))
-            continue
-        keys[key] = row.line
+    for key, row in unique_keys(rows, problems):
         level = concept_ref(row, "level", "level", ctx, problems)
         kind = concept_ref(row, "kind", "kind", ctx, problems)
         mech = _mechanism(row, row.get("kind"), ctx, problems) if row.get("mechanism") else None

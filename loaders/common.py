@@ -143,6 +143,18 @@ def check_key(row: Row, name: str, problems: list[Problem]) -> str:
     return key
 
 
+def unique_keys(rows: list[Row], problems: list[Problem], name: str = "key"):
+    """(key, row) for each row whose key is well formed and not seen before; a repeat is reported."""
+    first: dict[str, int] = {}
+    for row in rows:
+        key = check_key(row, name, problems)
+        if key in first:
+            problems.append(row.problem(name, f"duplicate key '{key}' (first at line {first[key]})"))
+            continue
+        first[key] = row.line
+        yield key, row
+
+
 def integers(row: Row, name: str, problems: list[Problem]) -> list[int]:
     values = []
     for part in as_list(row.get(name)):

@@ -2,7 +2,17 @@
 from rdflib import Literal
 from rdflib.namespace import RDF
 
-from .common import Context, Problem, Row, check_key, concept_ref, integer, label, provenance, typed
+from .common import (
+    Context,
+    Problem,
+    Row,
+    concept_ref,
+    integer,
+    label,
+    provenance,
+    typed,
+    unique_keys,
+)
 from .vocab import LICN, instance, review_iri
 
 REQUIRED = ("key", "label", "value", "measure", "counts", "counting_rule", "sources", "status", "confidence")
@@ -11,13 +21,7 @@ MEASURES = ("reviewed-studies", "search-hits", "studies-since-2009", "table1-occ
 
 def load_figures(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
     t, problems = [], []
-    keys = {}
-    for row in rows:
-        key = check_key(row, "key", problems)
-        if key in keys:
-            problems.append(row.problem("key", f"duplicate key '{key}' (first at line {keys[key]})"))
-            continue
-        keys[key] = row.line
+    for key, row in unique_keys(rows, problems):
         value = integer(row, "value", problems)
         denominator = integer(row, "denominator", problems)
         if row.get("measure") not in MEASURES:

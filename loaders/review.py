@@ -3,10 +3,31 @@ entries and which of them are the reviewed studies."""
 import datetime as dt
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, FOAF, OWL, XSD
 
-from .common import Context, Problem, Row, as_list, check_key, label, provenance, typed, yaml_rows
-from .vocab import BIBO, BIRO, DOI_RE, FABIO, ID, LICN, entry_iri, instance, review_iri, study_iri
+from .common import (
+    Context,
+    Problem,
+    Row,
+    as_list,
+    check_key,
+    label,
+    provenance,
+    typed,
+    yaml_rows,
+)
+from .vocab import (
+    BIBO,
+    BIRO,
+    DOI_RE,
+    FABIO,
+    ID,
+    LICN,
+    entry_iri,
+    instance,
+    review_iri,
+    study_iri,
+)
 
 REVIEW_REQUIRED = ("title", "authors", "journal", "year", "volume", "issue", "doi", "sources", "status", "confidence")
 

@@ -3,7 +3,16 @@ from rdflib import Literal
 from rdflib.namespace import DCTERMS
 
 from .bibliography import work_for
-from .common import Context, Problem, Row, as_list, concept_ref, label, provenance, typed
+from .common import (
+    Context,
+    Problem,
+    Row,
+    as_list,
+    concept_ref,
+    label,
+    provenance,
+    typed,
+)
 from .vocab import LICN, instance
 
 REQUIRED = ("work", "sources", "status", "confidence")

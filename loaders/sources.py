@@ -2,7 +2,7 @@
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS
 
-from .common import Context, Problem, Row, check_key, label, typed
+from .common import Context, Problem, Row, label, typed
 from .vocab import LICN, source_iri
 
 REQUIRED = ("key", "title")

@@ -3,7 +3,15 @@ parameters that cannot change a query."""
 import pytest
 
 from licn import paths
-from licn.catalogue import QueryError, bind, sparql_string, catalogue_markdown, load_catalogue, run, run_text
+from licn.catalogue import (
+    QueryError,
+    bind,
+    catalogue_markdown,
+    load_catalogue,
+    run,
+    run_text,
+    sparql_string,
+)
 
 CATALOGUE = load_catalogue()
 
