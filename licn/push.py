@@ -127,9 +127,8 @@ class Remote:
         def once():
             try:
                 response = self.client.request(method, url, **kwargs)
-                if response.status_code == 401 and self.user and not self.digest \
-                        and "digest" in response.headers.get("www-authenticate", "").lower():
-                    self.digest = True  # Virtuoso's -auth endpoints ask for Digest
+                if response.status_code == 401 and self.user and not self.digest:
+                    self.digest = True  # Basic refused: try Digest (Virtuoso's -auth endpoints)
                     self.client.auth = httpx.DigestAuth(self.user, self.password or "")
                     response = self.client.request(method, url, **kwargs)
             except httpx.TimeoutException:
