@@ -20,7 +20,7 @@ import time
 import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -53,10 +53,17 @@ def derive_urls(endpoint: str, graph_store: str | None = None, update: str | Non
     """Oxigraph's layout from its base URL (or its /query URL): /store, /update, /query.
     Other stores need --graph-store and --update; --endpoint is then their query URL."""
     endpoint = endpoint.rstrip("/")
-    for url in (endpoint, graph_store, update, query):
-        if url and urlsplit(url).scheme not in ("http", "https"):
+    for url in filter(None, (endpoint, graph_store, update, query)):
+        try:
+            httpx.URL(url)
+            parts = urlsplit(url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise PushError(f"'{safe_url(url)}' is not a valid URL: {exc}") from None
+        if parts.scheme not in ("http", "https"):
             raise PushError(f"'{safe_url(url)}' is not an http:// or https:// URL")
-        if url and "@" in urlsplit(url).netloc:
+        if not parts.hostname:
+            raise PushError(f"'{safe_url(url)}' has no host")
+        if "@" in parts.netloc:
             raise PushError(f"{safe_url(url)}: give the credentials in LICN_USER and LICN_PASSWORD, not in the URL")
     base = endpoint[: -len("/query")] if endpoint.endswith("/query") else endpoint
     if query is None:
@@ -66,8 +73,9 @@ def derive_urls(endpoint: str, graph_store: str | None = None, update: str | Non
 
 def safe_url(url: str) -> str:
     """The URL without any user:password@ part."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    scheme, sep, rest = url.partition("://")
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
+    return scheme + sep + rest[:end].rpartition("@")[2] + rest[end:] if sep else url
 
 
 def staging_iri(graph: str) -> str:
@@ -235,7 +243,7 @@ def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
                         + _report(remote, local)) from None
     say(f"uploaded {len(staged)} staging graphs in {uploaded - start:.2f} s; switched them into place in "
         f"{time.perf_counter() - uploaded:.2f} s")
-    problem = _drop_staging(remote, staged, remote.attempts)
+    problem = _drop_staging(remote, [staging_iri(g) for g in graphs], remote.attempts)  # with any left behind
     if problem:
         say(problem)
     try:

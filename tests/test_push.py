@@ -21,7 +21,7 @@ import pytest
 
 from licn import cli
 from licn.catalogue import load_catalogue, run, run_text
-from licn.push import STAGING, derive_urls, read_graphs, staging_iri
+from licn.push import STAGING, PushError, derive_urls, read_graphs, safe_url, staging_iri
 
 ROOT = Path(__file__).resolve().parents[1]
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
@@ -216,6 +216,13 @@ def test_urls_for_other_stores_take_the_endpoint_as_query_url():
     urls = derive_urls("http://localhost:3030/licn/query", "http://localhost:3030/licn/data")
     assert (urls.graph_store, urls.update, urls.query) == (
         "http://localhost:3030/licn/data", "http://localhost:3030/licn/update", "http://localhost:3030/licn/query")
+
+
+def test_printed_urls_never_hold_credentials():
+    assert safe_url("http://user:secret@127.0.0.1:7878/store?graph=a@b") == "http://127.0.0.1:7878/store?graph=a@b"
+    with pytest.raises(PushError, match="LICN_USER and LICN_PASSWORD") as error:
+        derive_urls("http://user:secret@127.0.0.1:7878")
+    assert "secret" not in str(error.value)
 
 
 def test_every_layer_is_pushed_even_when_empty(dist):
