@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 
 # Debian packages the tests use: headless Chromium for the browser tests.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else \
-	    echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests are skipped without it)"; \
+	    echo "chromium is missing: run 'sudo apt-get install chromium chromium-driver' (the browser tests are skipped without it)"; \
 	  fi; \
 	fi
 

@@ -1,10 +1,77 @@
-"""The static site: every resource as HTML and RDF files, for publishing without Python."""
+"""The static site: every resource as HTML and RDF files, for publishing without Python.
+
+dist/site/ holds the same documents `licn serve` answers with (rendered by licn.documents), the
+dumps, the stored queries with their results for the default parameters, and an example .htaccess
+with the 303 and content-negotiation rules for a w3id.org redirect. Files are written from the
+dumps already in dist/, in sorted order and with no timestamps, so the same data gives the same
+bytes."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from rdflib import Dataset
 
+from loaders.vocab import BASE
 
-def write_site(ds: Dataset, out: Path) -> None:
-    """Write out/site/ from the dataset."""
+from . import paths
+from .catalogue import QueryError, bind, load_catalogue
+from .documents import FORMATS, TEMPLATES, Documents, dump_list
+from .endpoint import Refused, load_store, run_table
+
+
+def _write(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+
+
+def write_site(ds: Dataset, out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Path:
+    """Write out/site/ from the dumps in out/ (ds is the dataset they were written from)."""
+    out = Path(out)
+    site = out / "site"
+    if site.exists():
+        shutil.rmtree(site)
+    site.mkdir()
+    catalogue = load_catalogue(queries)
+    docs = Documents.from_dist(out, base, catalogue)
+
+    for path in docs.resource_paths:
+        _write(site / f"{path}.html", docs.html(path))
+        triples = docs.triples(path)
+        for suffix in FORMATS:
+            if suffix != "html":
+                _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
+    for path in docs.list_paths():
+        _write(site / f"{path}.html", docs.html(path))
+
+    downloads = dump_list(out)
+    for item in downloads:
+        _write(site / "dumps" / item["name"], (out / item["name"]).read_bytes())
+    if (out / "void.ttl").exists():
+        _write(site / ".well-known" / "void", (out / "void.ttl").read_bytes())
+    figures = out / "figures"
+    evidence_map = (figures / "evidence-map.svg").exists()
+    if figures.is_dir():
+        for path in sorted(figures.rglob("*")):
+            if path.is_file():
+                _write(site / "figures" / path.relative_to(figures), path.read_bytes())
+
+    _write(site / "index.html", docs.landing(downloads, evidence_map))
+    _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
+    _write(site / "style.css", (TEMPLATES / "style.css").read_bytes())
+    _write(site / ".htaccess", docs.env.get_template("htaccess").render(base=docs.base))
+
+    _write(site / "queries.html", docs.catalogue_page())
+    store = load_store(out / "licn.nq")
+    for name, query in catalogue.items():
+        _write(site / "queries" / f"{name}.rq", query.text)
+        text, table, error = None, None, None
+        try:
+            text = bind(query)
+            table = run_table(store, text)
+        except (QueryError, Refused) as exc:
+            error = getattr(exc, "message", str(exc))
+        _write(site / "queries" / f"{name}.html", docs.query_page(name, {}, text, table, error))
+    return site
