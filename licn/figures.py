@@ -36,7 +36,14 @@ from pathlib import Path
 
 from loaders.vocab import BASE
 
-from .catalogue import QueryError, Result, bind, load_catalogue, oxigraph_store, run_oxigraph
+from .catalogue import (
+    QueryError,
+    Result,
+    bind,
+    load_catalogue,
+    oxigraph_store,
+    run_oxigraph,
+)
 
 DPI = 150
 # Figure sizes in inches: PNG pixels are SIZE * DPI, SVG points are SIZE * 72.
@@ -46,6 +53,7 @@ SIZES = {
     "theories": (9.0, 5.0),
 }
 SVG_SALT = "licn-kg"
+SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 
 TABLE_BLUE = "#2c6e9e"
 PROSE_ORANGE = "#c8691c"
@@ -152,12 +160,11 @@ def evidence_map_caption(data: Data) -> str:
                            key=[c["kind"] for c in cells].index)
     missing = sum(_int(t["reported"]) - _int(t["seen_occurrences"]) for t in totals
                   if t["axis"] == "level" and _int(t["unseen_cells"]))
-    parts = [
+    parts = [(
         "Disc area: distinct reviewed studies cited in the cell. Ring area: citation occurrences; a ring "
         "wider than its disc shows studies cited for more than one item of the cell (double counts). "
         "Where Table 1 has items for a cell, the marks count those items; the prose adds citations that are "
-        "listed in the interactive map.",
-    ]
+        "listed in the interactive map.")]
     if unseen:
         parts.append(
             f"Hatched orange: {len(unseen)} of {len(table_cells)} Table 1 cells ({unseen_names}) were not seen; "
@@ -253,10 +260,11 @@ def _new_figure(name: str):
     return fig
 
 
-def _svg(fig, title: str, **kwargs) -> str:
+def _svg(fig, title: str) -> str:
     svg = io.StringIO()
-    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None, "Title": title}, **kwargs)
-    return svg.getvalue()
+    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None, "Title": title})
+    # text is laid out for DejaVu Sans; where it is missing, Verdana has about the same widths
+    return svg.getvalue().replace("font-family: 'DejaVu Sans'", f"font-family: {SVG_FONTS}")
 
 
 def _save(fig, out: Path, name: str, title: str) -> str:
@@ -558,7 +566,7 @@ def evidence_map_cells(data: Data) -> list[dict]:
 def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo) -> None:
     cells = evidence_map_cells(data)
     svg_inline = svg[svg.index("<svg"):]
-    svg_inline = re.sub(r"<metadata>.*?</metadata>\s*", "", svg_inline, flags=re.S)
+    svg_inline = re.sub(r"<metadata>.*?</metadata>\s*", "", svg_inline, flags=re.DOTALL)
     levels = list(dict.fromkeys(c["level"] for c in cells))
     kinds = list(dict.fromkeys(c["kind"] for c in cells))
     grid = [[next(c for c in cells if c["level"] == lv and c["kind"] == k) for k in kinds] for lv in levels]
