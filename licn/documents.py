@@ -34,9 +34,9 @@ FORMATS = {
 }
 FORMAT_NAMES = {"html": "HTML", "ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF/XML"}
 # Media types a client may send in Accept, in the server's order of preference for ties.
-ACCEPT = [("text/html", "html"), ("application/xhtml+xml", "html"), ("text/turtle", "ttl"),
-          ("application/x-turtle", "ttl"), ("application/ld+json", "jsonld"), ("application/n-triples", "nt"),
-          ("application/rdf+xml", "rdf")]
+ACCEPT = [("text/html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+          ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
+          ("application/xhtml+xml", "html"), ("application/x-turtle", "ttl")]
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
