@@ -1,0 +1,177 @@
+"""The static site in dist/site/: every document as files, links that resolve on disk, the .htaccess
+rules, schema.org markup, and byte-identical output for the same data."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+
+from licn.build import build
+from licn.catalogue import load_catalogue
+from licn.documents import Documents
+from licn.site import write_site
+
+BASE = "https://w3id.org/licn/"
+SUFFIXES = {"html": None, "ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
+
+
+@pytest.fixture(scope="module")
+def site(dist) -> Path:
+    return dist / "site"
+
+
+def test_every_resource_has_html_and_rdf_files(dist, site):
+    g = Graph()
+    g.parse(dist / "licn.nt", format="nt")
+    subjects = {str(s) for s in g.subjects() if str(s).startswith(BASE + "id/")}
+    assert len(subjects) > 500
+    for iri in subjects:
+        for suffix in SUFFIXES:
+            assert (site / f"{iri[len(BASE):]}.{suffix}").is_file(), f"{iri}.{suffix}"
+    for name in ("ontology", "codebook"):
+        for suffix in SUFFIXES:
+            assert (site / f"{name}.{suffix}").is_file()
+    concepts = {str(s) for s in g.subjects() if str(s).startswith(BASE + "codebook#")}
+    for iri in concepts:
+        assert (site / "codebook" / f"{iri.split('#')[1]}.html").is_file()
+
+
+@pytest.mark.parametrize("path", ["id/study/ref-58", "id/reference/95", "id/source/rw", "ontology", "codebook",
+                                  "codebook/mechanism-nurturing-linkages", "id/query/table1-matrix"])
+def test_rdf_files_parse_and_describe_their_topic(site, path):
+    topic = URIRef(BASE + "ontology#Study" if path == "ontology" else BASE + "codebook#levels" if path == "codebook"
+                   else BASE + "codebook#" + path.split("/")[1] if path.startswith("codebook/") else BASE + path)
+    graphs = []
+    for suffix, fmt in SUFFIXES.items():
+        if fmt is None:
+            continue
+        g = Graph()
+        g.parse(site / f"{path}.{suffix}", format=fmt)
+        assert (topic, None, None) in g, f"{path}.{suffix}"
+        graphs.append(set(g))
+    assert all(triples == graphs[0] for triples in graphs), "the RDF formats of one document hold the same triples"
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        for name in ("href", "src"):
+            if attrs.get(name) and tag in ("a", "link", "img", "script"):
+                self.links.append(attrs[name])
+
+
+def test_relative_links_resolve_on_disk(site):
+    """Every link between pages points at a file of the site (and an anchor of it): the site works
+    from disk or any static host, without rewriting."""
+    pages = sorted(site.rglob("*.html"))
+    pages = [p for p in pages if "figures" not in p.relative_to(site).parts]
+    anchors, links = {}, {}
+    for page in pages:
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        anchors[page.resolve()] = parser.ids
+        links[page] = parser.links
+    checked = 0
+    for page, found in links.items():
+        for link in found:
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith("//"):
+                continue
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page.resolve()
+            assert target.is_file(), f"{page.relative_to(site)} links to {link}, which is not in the site"
+            if parts.fragment and target.suffix == ".html" and target in anchors:
+                assert parts.fragment in anchors[target], f"{page.relative_to(site)} links to {link}: no such anchor"
+            checked += 1
+    assert checked > 10_000
+
+
+def test_landing_page_and_schema_org(site, dist):
+    page = (site / "index.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert data["@context"] == "https://schema.org/" and data["@type"] == "Dataset"
+    for key in ("name", "description", "license", "url", "distribution", "citation", "creator"):
+        assert data[key], key
+    assert "73</strong> reviewed studies" in page
+    if (dist / "figures" / "evidence-map.svg").exists():
+        assert 'src="figures/evidence-map.svg"' in page and 'href="figures/evidence-map.html"' in page
+        assert (site / "figures" / "evidence-map.svg").is_file()
+    for name in ("licn.ttl", "licn.nt", "licn.nq", "licn.trig", "licn.jsonld"):
+        assert (site / "dumps" / name).read_bytes() == (dist / name).read_bytes()
+    void = Graph()
+    void.parse(site / ".well-known" / "void", format="turtle")
+    assert (URIRef(BASE + "id/dataset/licn-kg"), RDF.type, URIRef("http://rdfs.org/ns/void#Dataset")) in void
+
+
+def test_stored_query_pages_show_text_and_result(site):
+    catalogue = load_catalogue()
+    index = (site / "queries.html").read_text(encoding="utf-8")
+    for name, query in catalogue.items():
+        assert f'href="queries/{name}.html"' in index
+        page = (site / "queries" / f"{name}.html").read_text(encoding="utf-8")
+        assert query.title in page and '<table class="result">' in page and 'class="error"' not in page
+        assert (site / "queries" / f"{name}.rq").read_text(encoding="utf-8") == query.text
+    matrix = (site / "queries" / "table1-matrix.html").read_text(encoding="utf-8")
+    assert "9 rows" in matrix
+
+
+def test_htaccess_rules(site):
+    text = (site / ".htaccess").read_text(encoding="utf-8")
+    assert "RewriteEngine on" in text and "E=LICN_SITE:" in text
+    for suffix, media in (("ttl", "text/turtle"), ("jsonld", r"application/ld\+json"), ("nt", "application/n-triples"),
+                          ("rdf", r"application/rdf\+xml")):
+        assert f"RewriteCond %{{HTTP_ACCEPT}} {media}" in text
+        assert f"RewriteRule ^(id/[^.]+|ontology|codebook)$ %{{ENV:LICN_SITE}}$1.{suffix} [R=303,L]" in text
+    assert "RewriteRule ^(id/[^.]+|ontology|codebook)$ %{ENV:LICN_SITE}$1.html [R=303,L]" in text
+    assert "Header always merge Vary Accept" in text
+    for suffix, media in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"), ("nt", "application/n-triples"),
+                          ("rdf", "application/rdf+xml")):
+        assert f"AddType {media} .{suffix}" in text
+
+
+def test_pages_render_the_same_documents_as_the_server_code(dist, site):
+    docs = Documents.from_dist(dist, catalogue=load_catalogue())
+    for path in ("id/study/ref-58", "codebook/level-network", "ontology"):
+        assert (site / f"{path}.html").read_text(encoding="utf-8") == docs.html(path)
+        assert (site / f"{path}.ttl").read_bytes() == docs.rdf(path, "ttl")
+
+
+def test_same_data_gives_byte_identical_site(dist, tmp_path):
+    """A second build of the same data writes the same bytes (no timestamps, sorted output). The copied
+    figures are left out: they are another part of the build."""
+    second = tmp_path / "dist"
+    build(second)
+
+    def files(root: Path) -> dict:
+        return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and "figures" not in p.relative_to(root).parts}
+    first_files, second_files = files(dist / "site"), files(second / "site")
+    assert first_files.keys() == second_files.keys()
+    different = [str(p) for p in first_files if first_files[p] != second_files[p]]
+    assert not different, different[:10]
+
+
+def test_site_build_time(dist, tmp_path, capsys):
+    """How long the site takes on top of the dumps (printed; bounded loosely, the machine is shared)."""
+    copy = tmp_path / "dist"
+    copy.mkdir()
+    for name in ("licn.nq", "licn.nt", "licn.ttl", "licn.trig", "licn.jsonld", "void.ttl"):
+        (copy / name).write_bytes((dist / name).read_bytes())
+    start = time.perf_counter()
+    write_site(None, copy)
+    seconds = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\nstatic site: {sum(1 for p in (copy / 'site').rglob('*') if p.is_file())} files in {seconds:.2f} s")
+    assert seconds < 30
