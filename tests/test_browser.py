@@ -1,0 +1,125 @@
+"""Headless Chromium against `licn serve` on loopback: what a person sees on the landing page, a study
+page and a stored-query page. Screenshots are kept in tests/artifacts/ (git-ignored)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from licn.serve import create_app, serving
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+try:
+    import selenium  # noqa: F401
+    SELENIUM = True
+except ImportError:
+    SELENIUM = False
+
+if not (CHROMIUM and CHROMEDRIVER and SELENIUM):
+    pytest.skip("the browser tests need Debian's chromium and chromium-driver and the selenium package "
+                "(`make test` installs them; or: apt-get install chromium chromium-driver; pip install selenium)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(dist):
+    with serving(create_app(dist, workers=1)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def visible_text(driver) -> str:
+    from selenium.webdriver.common.by import By
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def test_landing_page(browser, server, dist):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    assert "LICN-KG" in browser.title
+    heading = browser.find_element(By.TAG_NAME, "h1").text
+    assert heading == "LICN-KG: leadership in integrated care networks"
+    text = visible_text(browser)
+    assert "73 reviewed studies" in text
+    assert "How to cite" in text and "CC BY 4.0" in text and "licn.ttl" in text
+    if (dist / "figures" / "evidence-map.svg").exists():
+        image = browser.find_element(By.CSS_SELECTOR, "#evidence-map img")
+        assert image.is_displayed()
+        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    browser.save_screenshot(str(ARTIFACTS / "landing.png"))
+
+    # from the landing page to the list of studies, as a reader would
+    browser.find_element(By.PARTIAL_LINK_TEXT, "reviewed studies").click()
+    assert browser.current_url.endswith("/list/study.html")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "table.list tbody tr")) == 73
+
+
+def test_study_page(browser, server):
+    from selenium.webdriver.common.by import By
+
+    # the IRI itself: a browser gets 303 See Other to the HTML document
+    browser.get(server + "/id/study/ref-58")
+    assert browser.current_url == server + "/id/study/ref-58.html"
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Reframing the challenges to integrated care")
+    provenance = browser.find_element(By.ID, "provenance")
+    assert provenance.is_displayed()
+    assert "Seen or inferred" in provenance.text and "inferred" in provenance.text
+    assert "Curators' notes on Table 1" in provenance.text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#codings tbody tr")
+    assert rows and all(row.is_displayed() for row in rows)
+    assert "Continuous learning" in browser.find_element(By.ID, "codings").text
+    browser.save_screenshot(str(ARTIFACTS / "study.png"))
+
+    # follow the link to the reference entry and back
+    browser.find_element(By.CSS_SELECTOR, "#statements a[href$='id/reference/58.html']").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Reference 58 of Mitterlechner (2020)"
+    browser.find_element(By.CSS_SELECTOR, "#statements a[href$='id/study/ref-58.html']").click()
+    assert browser.current_url.endswith("/id/study/ref-58.html")
+
+
+def test_stored_query_page(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/queries/table1-matrix")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Table 1 as a matrix"
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.result thead th")]
+    assert headers[:2] == ["level", "kind"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.result tbody tr")
+    assert len(rows) == 9
+    assert rows[0].find_elements(By.TAG_NAME, "td")[0].text == "policy"
+    assert "SELECT ?level ?kind" in browser.find_element(By.CSS_SELECTOR, "pre.sparql").text
+    browser.save_screenshot(str(ARTIFACTS / "query.png"))
+
+    # a parameter through the page's form ends up in the query string
+    browser.get(server + "/queries/study-codings")
+    field = browser.find_element(By.NAME, "study")
+    field.clear()
+    field.send_keys("58")
+    browser.find_element(By.CSS_SELECTOR, "form.params button").click()
+    assert browser.current_url.endswith("/queries/study-codings?study=58")
+    cells = [row.find_elements(By.TAG_NAME, "td")[0].text for row in browser.find_elements(By.CSS_SELECTOR, "table.result tbody tr")]
+    assert cells and set(cells) == {"58"}
+    browser.save_screenshot(str(ARTIFACTS / "query-parameter.png"))
