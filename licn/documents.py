@@ -220,7 +220,7 @@ class Documents:
         self.prefixes.update({"licn": self.ont + "#", "cb": self.cb + "#"})
 
     @classmethod
-    def from_dist(cls, dist: Path, base: str = BASE, catalogue=None) -> "Documents":
+    def from_dist(cls, dist: Path, base: str = BASE, catalogue=None) -> Documents:
         quads = list(ox.parse(path=str(Path(dist) / "licn.nq"), format=ox.RdfFormat.N_QUADS))
         void = Path(dist) / "void.ttl"
         extra = [ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE)] if void.exists() else []
@@ -229,14 +229,14 @@ class Documents:
     def _graph_label(self, graph) -> str:
         if isinstance(graph, ox.NamedNode):
             value = graph.value
-            return value[len(self.base + "graph/"):] if value.startswith(self.base + "graph/") else value
+            return value.removeprefix(self.base + "graph/")
         return "default graph"
 
     # -- looking things up ------------------------------------------------------------------
 
-    def iri(self, local: str) -> ox.NamedNode:
-        """An IRI under the base: 'ontology#Study' or a full IRI left as it is."""
-        return ox.NamedNode(local if "://" in local else (self.ont + "#" + local[len("ontology#"):] if local.startswith("ontology#") else self.base + local))
+    def iri(self, name: str) -> ox.NamedNode:
+        """A full IRI as it is, or a name under the base such as 'ontology#Study'."""
+        return ox.NamedNode(name if "://" in name else self.base + name)
 
     def values(self, subject, predicate: str) -> list:
         p = self.iri(predicate)
@@ -279,7 +279,7 @@ class Documents:
                 found = [o for (p, o, _) in values if p.value == predicate and isinstance(o, ox.Literal)]
                 if found:
                     english = [o for o in found if o.language in (None, "en")]
-                    labels[subject] = sorted(english or found, key=term_key)[0].value
+                    labels[subject] = min(english or found, key=term_key).value
                     break
         return labels
 
@@ -485,7 +485,7 @@ class Documents:
             number = self.value(entry, "ontology#referenceNumber") if entry is not None else None
             study = (self.subjects("ontology#studyEntry", entry) or self.values(entry, BIRO + "references") or [None])[0] if entry is not None else None
 
-            def one(predicate):
+            def one(predicate, coding=coding):
                 value = self.value(coding, predicate)
                 return self.view(value, root) if value is not None else None
             rows.append({
@@ -502,26 +502,28 @@ class Documents:
 
     # -- pages --------------------------------------------------------------------------------
 
-    def _render(self, template: str, path: str, **context) -> str:
+    def render_page(self, template: str, path: str, **context) -> str:
         depth = path.count("/")
         root = "../" * depth
         context.setdefault("live", False)
         return self.env.get_template(template).render(
             root=root, path=path, base=self.base, version=__version__, licence=LICENCE, **context)
 
-    def formats_of(self, path: str, root: str, name: str) -> list[dict]:
+    @staticmethod
+    def formats_of(name: str) -> list[dict]:
+        """Links from an HTML document to its RDF siblings (name.ttl, name.jsonld ...)."""
         return [{"suffix": fmt, "name": FORMAT_NAMES[fmt], "media": FORMATS[fmt][0].split(";")[0],
-                 "href": f"{root}{name}.{fmt}"} for fmt in ("ttl", "jsonld", "nt", "rdf")]
+                 "href": f"{name}.{fmt}"} for fmt in ("ttl", "jsonld", "nt", "rdf")]
 
     def html(self, path: str, live: bool = False) -> str:
         """The HTML document at path (a resource path, or list/KIND)."""
         if path == "ontology":
-            return self._render("ontology.html", path, live=live, **self.ontology_context("ontology"))
+            return self.render_page("ontology.html", path, live=live, **self.ontology_context())
         if path == "codebook":
-            return self._render("codebook.html", path, live=live, **self.codebook_context("codebook"))
+            return self.render_page("codebook.html", path, live=live, **self.codebook_context())
         if path.startswith("list/"):
-            return self._render("list.html", path, live=live, **self.list_context(path))
-        return self._render("resource.html", path, live=live, **self.resource_context(path))
+            return self.render_page("list.html", path, live=live, **self.list_context(path))
+        return self.render_page("resource.html", path, live=live, **self.resource_context(path))
 
     def resource_context(self, path: str) -> dict:
         root = "../" * path.count("/")
@@ -536,7 +538,7 @@ class Documents:
                 query_page = f"{root}queries/{query_name.value}.html"
         return {
             "title": self.label(topic), "iri": topic.value, "kind": kind, "types": types,
-            "formats": self.formats_of(path, "", name), "provenance": self.provenance(topic, root),
+            "formats": self.formats_of(name), "provenance": self.provenance(topic, root),
             "statements": self.statements(topic, root), "referenced_by": self.referenced_by(topic, root),
             "codings": self.codings(topic, root), "query_page": query_page,
             "show_study": kind not in ("study", "work", "reference"),
@@ -563,7 +565,7 @@ class Documents:
             rows.append({"view": self.view(member, root), "key": member.value[len(prefix):], "cells": cells})
         return {"title": KIND_TITLES.get(kind, kind), "kind": kind, "columns": [c for c, _ in columns], "rows": rows}
 
-    def ontology_context(self, path: str) -> dict:
+    def ontology_context(self) -> dict:
         root = ""
         ns = self.ont + "#"
         head = ox.NamedNode(self.ont)
@@ -578,7 +580,7 @@ class Documents:
             types = self.types(subject)
             group = ("Classes" if OWL + "Class" in types else "Object properties" if OWL + "ObjectProperty" in types
                      else "Datatype properties" if OWL + "DatatypeProperty" in types else "Individuals and other terms")
-            def views(predicate):
+            def views(predicate, subject=subject):
                 return [self.view(v, root) for v in self.values(subject, predicate)]
             groups[group].append({
                 "name": subject.value[len(ns):], "iri": subject.value, "label": self.label(subject),
@@ -586,15 +588,14 @@ class Documents:
                 "parents": views(RDFS + "subClassOf"), "domain": views(RDFS + "domain"), "range": views(RDFS + "range"),
                 "types": [self.view(ox.NamedNode(t), root) for t in sorted(types)],
                 "uses": uses.get(subject, 0),
-                "instances_href": None,
             })
         header = {p: [self.view(v, root) for v in self.values(head, p)] for p in
                   (DCT + "title", DCT + "description", OWL + "versionInfo", OWL + "versionIRI", DCT + "license", RDFS + "seeAlso")}
         return {"title": self.label(head) if head in self.out else "Ontology", "iri": self.ont, "header": header,
                 "groups": [(name, terms) for name, terms in groups.items() if terms],
-                "formats": self.formats_of(path, root, "ontology")}
+                "formats": self.formats_of("ontology")}
 
-    def codebook_context(self, path: str) -> dict:
+    def codebook_context(self) -> dict:
         root = ""
         ns = self.cb + "#"
         schemes = []
@@ -623,9 +624,8 @@ class Documents:
                     "matches": [self.view(v, root) for v in self.values(concept, SKOS + "exactMatch")],
                     "codings": len(self.codings(concept, root)),
                 })
-            schemes_view = self.view(scheme, root)
-            result.append({"key": scheme.value[len(ns):], "view": schemes_view, "concepts": concepts})
-        return {"title": "Codebook", "iri": self.cb, "schemes": result, "formats": self.formats_of(path, root, "codebook")}
+            result.append({"key": scheme.value[len(ns):], "view": self.view(scheme, root), "concepts": concepts})
+        return {"title": "Codebook", "iri": self.cb, "schemes": result, "formats": self.formats_of("codebook")}
 
     # -- landing page and dataset description -------------------------------------------------
 
@@ -687,7 +687,7 @@ class Documents:
         citation = self.citation()
         d = self.dataset
         description = self.value(d, DCT + "description")
-        return self._render("index.html", "", live=live, title="LICN-KG",
+        return self.render_page("index.html", "", live=live, title="LICN-KG",
                             description=description.value if description is not None else "",
                             triples=self.triple_count, counts=self.counts(), citation=citation, downloads=downloads,
                             evidence_map=evidence_map, kinds=[(k, KIND_TITLES.get(k, k)) for k in self.kinds],
@@ -695,14 +695,14 @@ class Documents:
                             queries=len(self.catalogue))
 
     def dumps_page(self, downloads: list[dict], live: bool = False) -> str:
-        return self._render("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
+        return self.render_page("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
 
     # -- query catalogue ----------------------------------------------------------------------
 
     def catalogue_page(self, live: bool = False) -> str:
         queries = [{"name": q.name, "title": q.title, "description": q.description, "params": q.params,
                     "form": q.form} for q in self.catalogue.values()]
-        return self._render("queries.html", "queries", live=live, title="Stored queries", queries=queries)
+        return self.render_page("queries.html", "queries", live=live, title="Stored queries", queries=queries)
 
     def query_page(self, name: str, values: dict, text: str | None, table, error: str | None, live: bool = False) -> str:
         query = self.catalogue[name]
@@ -712,7 +712,7 @@ class Documents:
             for row in table.rows:
                 rows.append([self._plain_view(cell, root) for cell in row])
         from urllib.parse import quote
-        return self._render("query.html", f"queries/{name}", live=live, title=query.title, query=query,
+        return self.render_page("query.html", f"queries/{name}", live=live, title=query.title, query=query,
                             values={p.name: values.get(p.name, p.default) for p in query.params},
                             text=text, columns=table.columns if table is not None else [], rows=rows,
                             truncated=bool(table is not None and table.truncated), error=error,

@@ -73,10 +73,10 @@ class Refused(Exception):
 _ESCAPE_RE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _SKIP_RE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
                       r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                      r'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.S)
-_SERVICE_RE = re.compile(r"(?<![\w:?$-])SERVICE(?![\w:-])", re.I)
-_UPDATE_RE = re.compile(r"(?<![\w:?$-])(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)(?![\w:-])", re.I)
-_FORM_RE = re.compile(r"(?<![\w:?$-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:-])", re.I)
+                      r'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.DOTALL)
+_SERVICE_RE = re.compile(r"(?<![\w:?$-])SERVICE(?![\w:-])", re.IGNORECASE)
+_UPDATE_RE = re.compile(r"(?<![\w:?$-])(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)(?![\w:-])", re.IGNORECASE)
+_FORM_RE = re.compile(r"(?<![\w:?$-])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:-])", re.IGNORECASE)
 
 
 def _unescaped(text: str) -> str:
@@ -267,7 +267,7 @@ def _worker_main(conn, nq: str) -> None:
             conn.send(("ok", calls[name](store, *args)))
         except Refused as exc:
             conn.send(("refused", (exc.status, exc.message)))
-        except Exception as exc:  # reported to the parent as a server error, never shown to a client
+        except Exception as exc:  # noqa: BLE001 - reported to the parent as a server error, never to a client
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 

@@ -22,7 +22,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from loaders.vocab import BASE
@@ -30,7 +36,13 @@ from loaders.vocab import BASE
 from . import paths
 from .catalogue import QueryError, bind, load_catalogue
 from .documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
-from .endpoint import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT, FORMAT_PARAM, QueryPool, Refused
+from .endpoint import (
+    DEFAULT_RESULT_CAP,
+    DEFAULT_TIME_LIMIT,
+    FORMAT_PARAM,
+    QueryPool,
+    Refused,
+)
 
 log = logging.getLogger("licn.serve")
 
@@ -112,7 +124,9 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         return HTMLResponse(text, status_code=status, headers={"Vary": "Accept"} if vary else None)
 
     async def landing(request: Request) -> Response:
-        return html(docs.landing(downloads, evidence_map, live=True))
+        if best_type(request.headers.get("accept"), [("text/html", "html"), ("text/turtle", "ttl")]) == "ttl":
+            return RedirectResponse("/.well-known/void", status_code=303, headers={"Vary": "Accept"})
+        return html(docs.landing(downloads, evidence_map, live=True), vary=True)
 
     async def style(request: Request) -> Response:
         return FileResponse(TEMPLATES / "style.css", media_type="text/css")
@@ -153,7 +167,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
             return _text(f"no stored query named {name} (see /queries)", 404)
         if raw:
             return PlainTextResponse(catalogue[name].text, media_type="application/sparql-query")
-        values = {k: v for k, v in request.query_params.items()}
+        values = dict(request.query_params)
         table, error, status, text = None, None, 200, None
         try:
             text = bind(catalogue[name], values)
@@ -165,7 +179,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         return html(docs.query_page(name, values, text, table, error, live=True), status)
 
     async def sparql(request: Request) -> Response:
-        params = {k: request.query_params.getlist(k) for k in request.query_params.keys()}
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
         query = None
         if request.method == "POST":
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -220,7 +234,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
     def service_description(request: Request) -> Response:
         key = best_type(request.headers.get("accept"), GRAPH_OFFERS[:1] + [("text/html", "html")] + GRAPH_OFFERS[1:])
         if key == "html":
-            return html(docs._render("sparql.html", "sparql", live=True, title="SPARQL endpoint", time_limit=f"{time_limit:g}",
+            return html(docs.render_page("sparql.html", "sparql", live=True, title="SPARQL endpoint", time_limit=f"{time_limit:g}",
                                      cap=result_cap, example=EXAMPLE_QUERY), vary=True)
         if key is None:
             return _text("the service description is available as " + ", ".join(m for m, _ in GRAPH_OFFERS), 406)

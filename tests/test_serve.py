@@ -9,7 +9,6 @@ import re
 import shutil
 import time
 import xml.etree.ElementTree as ET
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -172,7 +171,7 @@ def test_landing_page(client, dist):
     assert "LICN-KG" in page and "73</strong> reviewed studies" in page
     assert "creativecommons.org/licenses/by/4.0" in page
     assert "10.5334/ijic.5420" in page  # how to cite
-    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL).group(1))
     assert data["@type"] == "Dataset" and data["license"].startswith("https://creativecommons.org/")
     assert len(data["description"]) >= 50
     assert {d["contentUrl"].rsplit("/", 1)[1] for d in data["distribution"]} >= {"licn.ttl", "licn.nq", "licn.jsonld"}
@@ -437,7 +436,7 @@ def test_sparqlwrapper_select_formats(server):
 
 
 def test_sparqlwrapper_post_ask_construct(server):
-    from SPARQLWrapper import JSON, POST, TURTLE, JSONLD, SPARQLWrapper
+    from SPARQLWrapper import JSON, JSONLD, POST, TURTLE, SPARQLWrapper
 
     client = SPARQLWrapper(server + "/sparql")
     client.setMethod(POST)

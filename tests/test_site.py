@@ -100,7 +100,7 @@ def test_relative_links_resolve_on_disk(site):
 
 def test_landing_page_and_schema_org(site, dist):
     page = (site / "index.html").read_text(encoding="utf-8")
-    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL).group(1))
     assert data["@context"] == "https://schema.org/" and data["@type"] == "Dataset"
     for key in ("name", "description", "license", "url", "distribution", "citation", "creator"):
         assert data[key], key
