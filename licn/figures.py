@@ -15,10 +15,11 @@ Files written into the output folder (dist/figures/ by default):
   mechanism-network.html .csv        network of levels, mechanisms and studies
   figures.json, index.html           what each figure shows: title, caption, files, queries
 
-Links from the HTML figures to study pages are relative: the IRI
-https://w3id.org/licn/id/study/ref-95 becomes "../id/study/ref-95", which resolves to
-/id/study/ref-95 when the server serves the figure at /figures/evidence-map.html (and to the
-same place under any prefix the server is mounted at).
+Links from the HTML figures to study pages are relative links to the HTML page of the study's IRI:
+https://w3id.org/licn/id/study/ref-95 becomes "../id/study/ref-95.html". Served by `licn serve` at
+/figures/evidence-map.html it resolves to /id/study/ref-95.html, the page the server also sends for
+the IRI path /id/study/ref-95 (by a 303 redirect); in the static site, where the figures are copied
+to site/figures/, it resolves to site/id/study/ref-95.html, so it works from the file system too.
 
 Output is deterministic: the same graph gives the same bytes (fixed SVG hash salt, no dates or
 software versions in the image metadata, sorted JSON).
@@ -121,9 +122,9 @@ def items_result(data: Data) -> Result:
 
 
 def study_href(iri: str) -> str:
-    """A link to a study page relative to the figures folder (see the module docstring)."""
+    """A link to a study's page relative to the figures folder (see the module docstring)."""
     if iri and iri.startswith(BASE):
-        return "../" + iri[len(BASE):]
+        return "../" + iri[len(BASE):] + ".html"
     return iri
 
 

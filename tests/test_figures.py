@@ -276,16 +276,41 @@ def test_interactive_map_lists_every_cell_with_its_studies(figures, dist):
         for m in cell["mechanisms"]:
             for ref in m["refs"]:
                 if ref["study"]:
-                    assert ref["href"] == "../" + ref["study"].removeprefix("https://w3id.org/licn/")
+                    assert ref["href"] == "../" + ref["study"].removeprefix("https://w3id.org/licn/") + ".html"
     assert data["network-outcomes"]["state"] == "none" and data["network-outcomes"]["studies"] == 0
     assert data["policy-media"]["state"] == "unseen"
 
 
-def test_study_links_resolve_to_the_server_path():
+def test_study_links_resolve_on_the_server_and_in_the_static_site(dist):
     from urllib.parse import urljoin
     href = study_href("https://w3id.org/licn/id/study/ref-95")
-    assert href == "../id/study/ref-95"
-    assert urljoin("http://127.0.0.1:8000/figures/evidence-map.html", href) == "http://127.0.0.1:8000/id/study/ref-95"
+    assert href == "../id/study/ref-95.html"
+    assert urljoin("http://127.0.0.1:8000/figures/evidence-map.html", href) == "http://127.0.0.1:8000/id/study/ref-95.html"
+    site = dist / "site"
+    if (site / "figures" / "evidence-map.html").exists():  # the static site copies the figures
+        assert (site / "figures" / href).resolve().is_file()
+
+
+@pytest.fixture(scope="module")
+def server(dist):
+    from licn.serve import create_app, serving
+    with serving(create_app(dist, workers=1)) as url:
+        yield url
+
+
+def test_every_study_link_of_the_map_opens_a_page_on_the_server(figures, server):
+    import httpx
+    from urllib.parse import urljoin
+    page = f"{server}/figures/evidence-map.html"
+    hrefs = sorted({ref["href"] for cell in cell_data(figures).values() for m in cell["mechanisms"]
+                    for ref in m["refs"] if ref["href"]})
+    assert len(hrefs) > 50
+    with httpx.Client(trust_env=False, timeout=30) as client:
+        assert client.get(page).status_code == 200
+        for href in hrefs:
+            response = client.get(urljoin(page, href), headers={"Accept": "text/html"})
+            assert response.status_code == 200, href
+            assert "text/html" in response.headers["content-type"]
 
 
 def test_network_view_has_every_coding_as_a_line(figures, dist):
@@ -297,7 +322,7 @@ def test_network_view_has_every_coding_as_a_line(figures, dist):
     nodes = re.findall(r'<g class="node (\w+)" data-id="([^"]+)"', html)
     assert len([n for n in nodes if n[0] == "study"]) == len({r["reference"] for r in rows})
     assert len([n for n in nodes if n[0] == "level"]) == 3
-    assert 'href="../id/study/ref-95"' in html.replace("data-href", "href")
+    assert 'href="../id/study/ref-95.html"' in html.replace("data-href", "href")
 
 
 # ------------------------------------------------------------------------------------ browser
@@ -511,3 +536,16 @@ def test_a_click_on_a_study_in_the_network_lists_its_mechanisms(figures, dist, b
     assert shown["on"] == len(mechanisms)
     assert shown["link"] == "Open the study page"
     assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_from_a_served_map_a_click_leads_to_the_study_page(server, browser):
+    browser.navigate(f"{server}/figures/evidence-map.html")
+    browser.click("#cell-network-activities")
+    href = browser.evaluate("document.querySelector('#details a.study').getAttribute('href')")
+    browser.events.clear()
+    browser.click("#details a.study")
+    browser.wait_for("Page.loadEventFired")
+    assert browser.evaluate("location.pathname") == href.removeprefix("..")
+    assert browser.evaluate("document.contentType") == "text/html"
