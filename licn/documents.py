@@ -542,8 +542,8 @@ class Documents:
             "statements": self.statements(topic, root), "referenced_by": self.referenced_by(topic, root),
             "codings": self.codings(topic, root), "query_page": query_page,
             "show_study": kind not in ("study", "work", "reference"),
-            "list_href": f"{root}list/{kind}.html" if kind in self.kinds else None,
-            "list_title": KIND_TITLES.get(kind, kind),
+            "list_href": f"{root}list/{kind}.html" if kind in self.kinds else f"{root}codebook.html" if kind == "concept" else None,
+            "list_title": "Codebook" if kind == "concept" else KIND_TITLES.get(kind, kind),
         }
 
     def list_paths(self) -> list[str]:

@@ -191,6 +191,8 @@ def test_void_and_dumps(client):
     assert dump.status_code == 200 and dump.headers["content-type"].startswith("application/n-triples")
     assert len(parse(dump.content, "application/n-triples")) > 5000
     assert client.get("/dumps/").status_code == 200
+    landing = client.get("/", headers={"Accept": "text/turtle"})
+    assert landing.status_code == 303 and landing.headers["location"] == "/.well-known/void"
 
 
 def test_study_page_links_both_ways_with_provenance(client):
