@@ -86,7 +86,7 @@ class Data:
 
 # ---------------------------------------------------------------------------------------- data
 
-FIGURE_QUERIES = ("figure-evidence-map", "figure-table1-totals", "table1-matrix", "coverage",
+FIGURE_QUERIES = ("figure-evidence-map", "figure-table1-totals", "coverage",
                   "publication-years", "since-2009", "studies-per-theory", "mechanism-network")
 
 
