@@ -17,7 +17,8 @@ from .catalogue import catalogue_triples
 from .checks import run_checks
 from .dataset import load_layers, make_dataset, ontology_triples, union_graph
 from .dumps import void_graph, write_dumps
-from .publish import write_extras
+from .figures import write_figures
+from .site import write_site
 from .validate import Violation, validate_graph
 
 
@@ -81,8 +82,13 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
         write_dumps(ds, union, staging)
         void = void_graph(ds, union, staging)
         (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
-        write_extras(ds, staging)
         phases["serialise"] = time.perf_counter() - t
+        t = time.perf_counter()
+        write_figures(staging, staging / "figures")
+        phases["figures"] = time.perf_counter() - t
+        t = time.perf_counter()
+        write_site(ds, staging)
+        phases["site"] = time.perf_counter() - t
         _replace_dir(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
