@@ -50,6 +50,16 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+def wait_for_url(driver, ending: str) -> None:
+    """Wait until a navigation started by a click has reached a URL ending in `ending`."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(ending))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located(("tag name", "h1")))
+
+
 def visible_text(driver) -> str:
     from selenium.webdriver.common.by import By
     return driver.find_element(By.TAG_NAME, "body").text
@@ -73,7 +83,7 @@ def test_landing_page(browser, server, dist):
 
     # from the landing page to the list of studies, as a reader would
     browser.find_element(By.PARTIAL_LINK_TEXT, "reviewed studies").click()
-    assert browser.current_url.endswith("/list/study.html")
+    wait_for_url(browser, "/list/study.html")
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.list tbody tr")) == 73
 
 
@@ -95,9 +105,10 @@ def test_study_page(browser, server):
 
     # follow the link to the reference entry and back
     browser.find_element(By.CSS_SELECTOR, "#statements a[href$='id/reference/58.html']").click()
+    wait_for_url(browser, "/id/reference/58.html")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Reference 58 of Mitterlechner (2020)"
     browser.find_element(By.CSS_SELECTOR, "#statements a[href$='id/study/ref-58.html']").click()
-    assert browser.current_url.endswith("/id/study/ref-58.html")
+    wait_for_url(browser, "/id/study/ref-58.html")
 
 
 def test_stored_query_page(browser, server):
@@ -119,7 +130,7 @@ def test_stored_query_page(browser, server):
     field.clear()
     field.send_keys("58")
     browser.find_element(By.CSS_SELECTOR, "form.params button").click()
-    assert browser.current_url.endswith("/queries/study-codings?study=58")
+    wait_for_url(browser, "/queries/study-codings?study=58")
     cells = [row.find_elements(By.TAG_NAME, "td")[0].text for row in browser.find_elements(By.CSS_SELECTOR, "table.result tbody tr")]
     assert cells and set(cells) == {"58"}
     browser.save_screenshot(str(ARTIFACTS / "query-parameter.png"))
