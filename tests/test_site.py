@@ -175,3 +175,94 @@ def test_site_build_time(dist, tmp_path, capsys):
     with capsys.disabled():
         print(f"\nstatic site: {sum(1 for p in (copy / 'site').rglob('*') if p.is_file())} files in {seconds:.2f} s")
     assert seconds < 30
+
+
+APACHE = Path("/usr/sbin/apache2")
+APACHE_CONF = """ServerRoot /usr/lib/apache2
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {root}/httpd.pid
+ErrorLog {root}/error.log
+LoadModule mpm_event_module modules/mod_mpm_event.so
+LoadModule authz_core_module modules/mod_authz_core.so
+LoadModule rewrite_module modules/mod_rewrite.so
+LoadModule mime_module modules/mod_mime.so
+LoadModule headers_module modules/mod_headers.so
+LoadModule dir_module modules/mod_dir.so
+{user}
+TypesConfig /etc/mime.types
+DocumentRoot {root}/www
+<Directory {root}/www>
+  AllowOverride All
+  Require all granted
+</Directory>
+"""
+
+
+@pytest.mark.skipif(not APACHE.exists(), reason="needs Apache httpd (apt-get install apache2) to try the .htaccess rules")
+def test_htaccess_under_apache(site):
+    """The .htaccess as written (in the site folder) and as set up for w3id.org (redirecting to the
+    site's host), under a real Apache on a loopback port."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    scratch = tempfile.TemporaryDirectory(prefix="licn-apache-")  # outside pytest's 0700 folders: Apache runs as www-data
+    root = Path(scratch.name)
+    shutil.copytree(site, root / "www" / "licn")
+    text = (site / ".htaccess").read_text(encoding="utf-8")
+    w3id = re.sub(r"RewriteCond %\{REQUEST_URI\}::\$1 .*\nRewriteRule \^\(\.\*\)\$ - \[E=LICN_SITE:%1\]",
+                  f"RewriteRule ^ - [E=LICN_SITE:http://127.0.0.1:{port}/licn/]", text)
+    assert w3id != text
+    (root / "www" / "w3id" / "licn").mkdir(parents=True)
+    (root / "www" / "w3id" / "licn" / ".htaccess").write_text(w3id, encoding="utf-8")
+    user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    conf = root / "httpd.conf"
+    conf.write_text(APACHE_CONF.format(port=port, root=root, user=user), encoding="utf-8")
+    subprocess.run([str(APACHE), "-f", str(conf), "-k", "start"], check=True, timeout=30)
+    try:
+        deadline = time.monotonic() + 20
+        while not (root / "httpd.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        host = f"http://127.0.0.1:{port}"
+        with httpx.Client(trust_env=False, timeout=10) as client:
+            for _ in range(50):
+                try:
+                    client.get(host + "/licn/index.html")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            for prefix in ("/licn", "/w3id/licn"):
+                for accept, suffix in (("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+                                       ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
+                                       ("text/html,application/xhtml+xml,*/*;q=0.8", "html"), ("*/*", "html")):
+                    response = client.get(host + prefix + "/id/study/ref-58", headers={"Accept": accept})
+                    assert response.status_code == 303, (prefix, accept)
+                    assert response.headers["location"] == f"{host}/licn/id/study/ref-58.{suffix}"
+                    assert "Accept" in response.headers["vary"]
+                    document = client.get(response.headers["location"])
+                    assert document.status_code == 200
+                    if suffix != "html":
+                        g = Graph()
+                        g.parse(data=document.content, format=SUFFIXES[suffix])
+                        assert (URIRef(BASE + "id/study/ref-58"), None, None) in g
+                ontology = client.get(host + prefix + "/ontology", headers={"Accept": "text/turtle"})
+                assert ontology.headers["location"] == f"{host}/licn/ontology.ttl"
+            assert client.get(host + "/licn/.well-known/void").headers["content-type"].startswith("text/turtle")
+            assert client.get(host + "/licn/nope").status_code == 404
+            assert client.get(host + "/w3id/licn/dumps/licn.nt").headers["location"] == f"{host}/licn/dumps/licn.nt"
+    finally:
+        subprocess.run([str(APACHE), "-f", str(conf), "-k", "stop"], timeout=30)
+        deadline = time.monotonic() + 20
+        while (root / "httpd.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        scratch.cleanup()
