@@ -474,3 +474,37 @@ def test_sparqlwrapper_update_and_bad_query_fail(server):
 def test_cors_header(client):
     assert client.get("/id/study/ref-58.ttl").headers["access-control-allow-origin"] == "*"
     assert client.get("/sparql", params={"query": "ASK {}"}).headers["access-control-allow-origin"] == "*"
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+def test_licn_serve_command(dist, tmp_path):
+    """`licn serve` as a process: curl -L -H 'Accept: text/turtle' on a study IRI gives its Turtle."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    licn = [sys.executable, "-m", "licn.cli"]
+    process = subprocess.Popen([*licn, "serve", "--host", "127.0.0.1", "--port", str(port), "--dist", str(dist)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/id/study/ref-58"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(url, headers={"Accept": "text/turtle"}, follow_redirects=True, trust_env=False)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "licn serve did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")
+        assert (URIRef(BASE + "id/study/ref-58"), None, None) in parse(response.content, "text/turtle")
+        assert [r.status_code for r in response.history] == [303]
+    finally:
+        process.terminate()
+        process.wait(30)
+    missing = subprocess.run([*licn, "serve", "--dist", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "run 'licn build' first" in missing.stderr
