@@ -345,8 +345,10 @@ class Documents:
 
     @cached_property
     def kinds(self) -> list[str]:
-        """The kinds of instance (id/KIND/...) there are list pages for."""
-        return sorted({p.split("/")[1] for p in self.resource_paths if p.startswith("id/")})
+        """The kinds of instance (id/KIND/...) there are list pages for, in the order of KIND_TITLES."""
+        order = list(KIND_TITLES)
+        found = {p.split("/")[1] for p in self.resource_paths if p.startswith("id/")}
+        return sorted(found, key=lambda k: (order.index(k) if k in order else len(order), k))
 
     def topic(self, path: str) -> ox.NamedNode:
         if path.startswith("codebook/"):

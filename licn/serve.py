@@ -245,7 +245,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
     async def document(request: Request) -> Response:
         path = request.path_params["path"]
         stem, dot, suffix = path.rpartition(".")
-        if dot and suffix in FORMATS and "/" not in suffix:
+        if dot and suffix in FORMATS and path not in resources:  # an IRI may itself end in .ttl
             if stem in resources:
                 if suffix == "html":
                     return html(docs.html(stem, live=True), vary=True)

@@ -508,3 +508,12 @@ def test_licn_serve_command(dist, tmp_path):
         process.wait(30)
     missing = subprocess.run([*licn, "serve", "--dist", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "run 'licn build' first" in missing.stderr
+
+
+def test_iri_ending_in_a_suffix_still_negotiates(client):
+    """The VoID distribution nodes have IRIs like .../dump/licn.ttl: the IRI wins over the suffix."""
+    response = client.get("/id/dataset/licn-kg/dump/licn.ttl", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/id/dataset/licn-kg/dump/licn.ttl.ttl"
+    g = parse(client.get(response.headers["location"]).content, "text/turtle")
+    assert (URIRef(BASE + "id/dataset/licn-kg/dump/licn.ttl"), None, None) in g
