@@ -62,6 +62,7 @@ def write_site(ds: Dataset, out: Path, base: str = BASE, queries: Path = paths.Q
     _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
     _write(site / "style.css", (TEMPLATES / "style.css").read_bytes())
     _write(site / ".htaccess", docs.env.get_template("htaccess").render(base=docs.base))
+    _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 
     _write(site / "queries.html", docs.catalogue_page())
     store = load_store(out / "licn.nq")
