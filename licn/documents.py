@@ -189,6 +189,7 @@ class Documents:
     """The published documents of one graph under one canonical base IRI."""
 
     def __init__(self, quads, base: str = BASE, extra=(), catalogue=None):
+        quads, extra = list(quads), list(extra)
         self.base = base if base.endswith("/") else base + "/"
         self.ont = self.base + "ontology"
         self.cb = self.base + "codebook"

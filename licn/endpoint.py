@@ -201,10 +201,13 @@ def _solutions_document(columns: list[str], rows: list[list]) -> str:
             return URIRef(term.value)
         if isinstance(term, ox.BlankNode):
             return BNode(term.value)
+        if not isinstance(term, ox.Literal):
+            raise Refused(400, "results holding quoted triples (RDF-star) are not supported by this endpoint")
         if term.language:
-            return Literal(term.value, lang=term.language)
+            return Literal(term.value, lang=term.language, normalize=False)
         datatype = term.datatype.value if term.datatype else None
-        return Literal(term.value, datatype=None if datatype == "http://www.w3.org/2001/XMLSchema#string" else datatype)
+        return Literal(term.value, datatype=None if datatype == "http://www.w3.org/2001/XMLSchema#string" else datatype,
+                       normalize=False)
 
     result = Result("SELECT")
     result.vars = [Variable(c) for c in columns]
