@@ -535,3 +535,16 @@ def test_results_are_what_the_engine_writes(client, dist):
         assert response.content == expected, accept
     quoted = client.get("/sparql", params={"query": "SELECT (TRIPLE(<http://a/s>, <http://a/p>, <http://a/o>) AS ?t) WHERE {}"})
     assert quoted.status_code == 400 and "quoted triples" in quoted.text
+
+
+def test_base_iri_option(dist, caplog):
+    """--base-iri names the canonical base that maps onto the server's root; one the graph does not
+    use is reported, and then nothing under id/ resolves."""
+    same = create_app(dist, "https://w3id.org/licn")  # without the final slash
+    assert same.state.base == BASE
+    with caplog.at_level("WARNING", logger="licn.serve"):
+        other = create_app(dist, "http://example.org/data/")
+    assert "built with another base" in caplog.text
+    with serving(other) as url:
+        response = httpx.get(url + "/id/study/ref-58", trust_env=False)
+        assert response.status_code == 404
