@@ -69,6 +69,7 @@ def check_coverage(r):
     assert by["studies with DOI"][1] == 73
     assert by["reference entries identified (title known)"][1] == 105
     assert by["table 1 items encoded of those seen"] == (19, 19)
+    assert by["identified works whose reference number is unknown"] == (27, 48)
     assert by["table 1 cells seen"] == (7, 9)
     assert by["reported figures matched"] == (4, 14)
     assert 10 <= by["studies identified (title known)"][0] < 73
