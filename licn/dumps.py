@@ -6,11 +6,16 @@ import json
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
+from rdflib.plugins.serializers.nt import _quoteLiteral
+from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from loaders.vocab import BASE, DCAT, GRAPH, ID, PREFIXES, VOID, review_iri
 
 
+_RDF_FIRST, _RDF_REST, _RDF_NIL, _RDF_TYPE = RDF.first, RDF.rest, RDF.nil, RDF.type
+_RDFS_CLASS, _RDFS_LABEL = RDFS.Class, RDFS.label
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DATASET = ID["dataset/licn-kg"]
 DUMPS = {
@@ -29,25 +34,171 @@ def sorted_lines(text: str) -> str:
 
 def write_dumps(ds: Dataset, union: Graph, out: Path) -> None:
     """Write every dump into out/."""
-    (out / "licn.nt").write_text(sorted_lines(union.serialize(format="nt")), encoding="utf-8")
-    (out / "licn.nq").write_text(sorted_lines(ds.serialize(format="nquads")), encoding="utf-8")
-    (out / "licn.ttl").write_text(union.serialize(format="turtle"), encoding="utf-8")
+    (out / "licn.nt").write_text(sorted_lines(ntriples(union)), encoding="utf-8")
+    (out / "licn.nq").write_text(sorted_lines(nquads(ds)), encoding="utf-8")
+    (out / "licn.ttl").write_text(turtle(union), encoding="utf-8")
     (out / "licn.trig").write_text(trig(ds), encoding="utf-8")
     (out / "licn.jsonld").write_text(jsonld(union), encoding="utf-8")
+
+
+# The writers below give exactly the text rdflib's serialisers give (N-Triples, N-Quads, Turtle,
+# JSON-LD), without going through rdflib's store for every term: each term is formatted once and
+# the statements are grouped in one pass. Where a graph holds something these writers do not
+# handle (blank nodes, RDF lists, prefixes rdflib would have to invent, objects that sort as
+# equal), they hand the graph to rdflib itself.
+
+class _N3(dict):
+    """term -> its N-Triples form (term.n3()), computed once per term."""
+
+    def __missing__(self, term):
+        text = self[term] = term.n3()
+        return text
+
+
+def _replace_unencodable(text: str) -> str:
+    """What rdflib's writers do with text UTF-8 cannot encode (lone surrogates): '?'."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def ntriples(graph: Graph) -> str:
+    """graph.serialize(format="nt"), in the store's order."""
+    n3 = _N3()
+    rows = [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} .\n" for s, p, o in graph]
+    text = "".join(rows)
+    text.encode("utf-8")  # rdflib's N-Triples writer refuses what UTF-8 cannot encode
+    return text
+
+
+def nquads(ds: Dataset) -> str:
+    """ds.serialize(format="nquads"), in the store's order."""
+    n3 = _N3()
+    rows = []
+    for context in (ds.graphs() if isinstance(ds, Dataset) else ds.contexts()):  # what rdflib's writer walks
+        name = context.identifier
+        g = name.n3() if name and name != DATASET_DEFAULT_GRAPH_ID else ""
+        rows += [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} {g} .\n"
+                 for s, p, o in context]
+    rows.append("\n")
+    return _replace_unencodable("".join(rows))
+
+
+def turtle(graph: Graph) -> str:
+    """graph.serialize(format="turtle")."""
+    text = _turtle(graph, graph)
+    return text if text is not None else graph.serialize(format="turtle")
+
+
+def _turtle(triples, nsgraph: Graph) -> str | None:
+    """rdflib's Turtle for these triples with the prefixes bound in nsgraph, or None where rdflib
+    itself must write it. Follows rdflib's TurtleSerializer step by step: subjects ordered by
+    (references, term), predicates rdf:type and rdfs:label first then sorted, objects sorted."""
+    if nsgraph.base is not None:
+        return None
+    ser = TurtleSerializer(nsgraph)
+    ser.reset()
+    get_pname = ser.get_pname
+    subjects: dict = {}
+    references: dict = {}
+    for s, p, o in triples:
+        props = subjects.get(s)
+        if props is None:
+            props = subjects[s] = {}
+        objects = props.get(p)
+        if objects is None:
+            props[p] = [o]
+        else:
+            objects.append(o)
+        references[o] = references.get(o, 0) + 1
+    predicates = {p for props in subjects.values() for p in props}
+    if (_RDF_FIRST in predicates or _RDF_REST in predicates or _RDF_NIL in references or _RDF_NIL in subjects
+            or _RDF_NIL in predicates or any(isinstance(t, BNode) for terms in (subjects, predicates, references) for t in terms)):
+        return None
+
+    subject_names: dict = {}
+    verb_names: dict = {}
+    object_names: dict = {}
+
+    def literal_name(node):
+        return node._literal_n3(use_plain=True, qname_callback=lambda dt: get_pname(dt, False))
+
+    def name_of(node, cache, gen: bool):
+        text = cache.get(node)
+        if text is None:
+            if isinstance(node, Literal):
+                if node.datatype:
+                    get_pname(node.datatype, False)
+                text = literal_name(node)
+            else:
+                text = get_pname(node, gen) or node.n3()
+            cache[node] = text
+        return text
+
+    # Every term's prefixed name, as rdflib's preprocess asks for them (that also records which
+    # prefixes are used); a predicate rdflib would invent a prefix for goes to rdflib.
+    for s in subjects:
+        name_of(s, subject_names, False)
+    for o in references:
+        name_of(o, object_names, False)
+    for p in predicates:
+        if p != _RDF_TYPE:
+            if get_pname(p, False) is None:
+                return None
+            verb_names[p] = name_of(p, {}, True)
+    verb_names[_RDF_TYPE] = "a"
+
+    out = [f"@prefix {prefix}: <{uri}> .\n" for prefix, uri in sorted(ser.namespaces.items())]
+    top = sorted(s for s, props in subjects.items() if _RDFS_CLASS in props.get(_RDF_TYPE, ()))
+    seen = set(top)
+    rest = sorted((False, references.get(s, 0), s) for s in subjects if s not in seen)
+    first_predicates = (_RDF_TYPE, _RDFS_LABEL)
+    for s in top + [item[2] for item in rest]:
+        props = subjects[s]
+        order = [p for p in first_predicates if p in props]
+        order += sorted(props.keys() - set(order)) if order else sorted(props)
+        parts = ["\n", subject_names[s]]
+        for i, p in enumerate(order):
+            parts.append(" ;\n    " if i else " ")
+            parts.append(verb_names[p])
+            objects = props[p]
+            if len(objects) == 1:
+                parts += (" ", object_names[objects[0]])
+            else:
+                objects.sort()
+                for a, b in zip(objects, objects[1:]):
+                    if not a < b:  # objects that sort as equal: rdflib's order would depend on its store
+                        return None
+                parts += (" ", ",\n        ".join([object_names[o] for o in objects]))
+        parts.append(" .\n")
+        out.append("".join(parts))
+    out.append("\n")
+    return _replace_unencodable("".join(out))
+
+
+def _fresh_prefix_graph() -> Graph:
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns, override=True, replace=True)
+    return g
 
 
 def trig(ds: Dataset) -> str:
     """TriG with the named graphs in sorted order, each body as rdflib writes its Turtle."""
     head, bodies = set(), []
+    nsgraph = _fresh_prefix_graph()
     for named in sorted(ds.graphs(), key=lambda c: str(c.identifier)):
         if len(named) == 0:
             continue
-        g = Graph()
-        for prefix, ns in PREFIXES.items():
-            g.bind(prefix, ns, override=True, replace=True)
-        for triple in sorted(named):
-            g.add(triple)
-        lines = g.serialize(format="turtle").splitlines()
+        text = _turtle(named, nsgraph)
+        if text is None:
+            g = _fresh_prefix_graph()
+            for triple in sorted(named):
+                g.add(triple)
+            text = g.serialize(format="turtle")
+        lines = text.splitlines()
         head.update(line for line in lines if line.startswith("@prefix"))
         body = [("    " + line) if line else "" for line in lines if not line.startswith("@prefix")]
         bodies.append(f"<{named.identifier}> {{\n" + "\n".join(body).strip("\n") + "\n}\n")
@@ -66,8 +217,135 @@ def _normalise(value):
 
 def jsonld(union: Graph) -> str:
     context = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
-    data = json.loads(union.serialize(format="json-ld", context=context))
-    return json.dumps(_normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    data = _jsonld_data(union, context)
+    if data is None:
+        data = json.loads(union.serialize(format="json-ld", context=context))
+    text = json.dumps(_normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # rdflib replaces what UTF-8 cannot encode before the arrays are sorted
+        data = json.loads(union.serialize(format="json-ld", context=context))
+        text = json.dumps(_normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    return text
+
+
+_NATIVE = (str, int, float, bool)
+
+
+def _jsonld_data(graph: Graph, context_data: dict):
+    """What json.loads(graph.serialize(format="json-ld", context=context_data)) gives, up to the
+    order of arrays, or None where rdflib itself must write it. Follows rdflib's jsonld.Converter
+    for a context of prefixes only: IRIs as compact IRIs, rdf:type as @type, literals as @value
+    with @type or @language, booleans, integers, doubles and strings as native values."""
+    from rdflib.plugins.serializers.jsonld import PLAIN_LITERAL_TYPES, Converter
+    from rdflib.plugins.shared.jsonld.context import UNDEF, Context
+    from rdflib.plugins.shared.jsonld.keys import ID, VOCAB
+
+    if graph.context_aware:
+        return None
+    context = Context(context_data, base=None)
+    converter = Converter(context, (False,), False)
+    if not context.active or not converter.use_native_types:
+        return None
+    id_key, type_key, value_key, lang_key = context.id_key, context.type_key, context.value_key, context.lang_key
+    find_term, terms, language = context.find_term, context.terms, context.language
+    shrunk: dict = {}
+    symbols: dict = {}
+    keys: dict = {}
+    literal_terms: dict = {}
+
+    def shrink(iri):
+        text = shrunk.get(iri)
+        if text is None:
+            text = shrunk[iri] = context.shrink_iri(iri)
+        return text
+
+    def symbol(iri):
+        text = symbols.get(iri)
+        if text is None:
+            text = symbols[iri] = context.to_symbol(iri)
+        return text
+
+    def key_of(p):
+        key = keys.get(p)
+        if key is None:
+            if any(find_term(str(p), coercion, None) for coercion in (ID, VOCAB, UNDEF)):
+                return None
+            key = symbol(p)
+            key_term = terms.get(key)
+            if key_term and (key_term.type or key_term.container):
+                key = str(p)
+            keys[p] = key
+        return key
+
+    nodes: dict = {}
+    order_matters = []
+    is_bnode = BNode.__instancecheck__
+    for s, p, o in graph:
+        if is_bnode(s) or is_bnode(o) or not isinstance(s, URIRef) or p == _RDF_FIRST or o == _RDF_NIL:
+            return None
+        node = nodes.get(s)
+        if node is None:
+            node = nodes[s] = {id_key: shrink(s)}
+        if isinstance(o, Literal):
+            datatype = str(o.datatype) if o.datatype else None
+            found = literal_terms.get((p, datatype, o.language), 0)
+            if found == 0:
+                found = literal_terms[(p, datatype, o.language)] = find_term(str(p), datatype, language=o.language)
+            if found:
+                return None
+            key = key_of(p) if p != RDF.type else type_key
+            if key is None:
+                return None
+            if o.datatype in PLAIN_LITERAL_TYPES:
+                value = o.toPython()
+                if type(value) not in _NATIVE:
+                    if isinstance(value, str):
+                        value = str(value)
+                    else:
+                        return None
+            elif o.datatype:
+                value = {type_key: symbol(o.datatype), value_key: str(o)}
+            elif o.language and o.language != language:
+                value = {lang_key: o.language, value_key: str(o)}
+            elif language and not o.language:
+                value = {value_key: str(o)}
+            else:
+                value = str(o)
+        else:
+            if p == RDF.type:
+                if key_of(p) is None:
+                    return None
+                key = type_key
+                value = symbol(o) if isinstance(o, URIRef) else None
+            else:
+                key = key_of(p)
+                if key is None:
+                    return None
+                value = None
+            if value is None:
+                value = {id_key: shrink(o)} if isinstance(o, URIRef) else None
+                if value is None:
+                    return None
+        if key in node:
+            held = node[key]
+            if not held or not value:
+                order_matters.append(s)  # rdflib keeps or drops a falsy value by store order
+            if isinstance(held, list):
+                held.append(value)
+            else:
+                node[key] = [held, value]
+        else:
+            node[key] = value
+    if order_matters or len({node[id_key] for node in nodes.values()}) != len(nodes):
+        return None
+    graph_nodes = list(nodes.values())
+    if len(graph_nodes) == 1:
+        result = dict(graph_nodes[0])
+    else:
+        result = {context.graph_key: graph_nodes}
+    result["@context"] = context_data
+    return result
 
 
 def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:

@@ -1,0 +1,266 @@
+"""The benchmark: every stage at real size and at synthetic sizes, the query suite on both engines,
+and the server beside its peers. Results go to a JSON file and a Markdown report.
+
+    python -m bench            full run, writes bench/RESULTS.md
+    python -m bench --quick    under a minute, writes bench/work/RESULTS-quick.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import report, synth
+from .serve import run_serve_bench
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / "work"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Plan:
+    name: str
+    cold_runs: int                 # `licn build` on the real data, cold process
+    phase_runs: int                # build in a child with its steps timed, real data
+    sizes: dict[int, int]          # synthetic N -> build repetitions
+    query_repeats: dict[str, int]  # engine -> repetitions of each query
+    query_timeout_s: float         # per query and run
+    rdflib_max_triples: int        # no rdflib query suite above this size (its load alone takes minutes)
+    serve_seconds: float
+    serve_repeats: int
+    serve_sizes: list = field(default_factory=list)  # synthetic N served as well as the real data
+    build_timeout_s: float = 1800.0
+    equivalence: list = field(default_factory=list)   # data folders whose dumps are compared with rdflib's
+
+
+QUICK = Plan("quick", cold_runs=3, phase_runs=1, sizes={100: 2, 1000: 1},
+             query_repeats={"oxigraph": 3, "rdflib": 1}, query_timeout_s=10, rdflib_max_triples=200_000,
+             serve_seconds=1, serve_repeats=1, equivalence=["data"])
+FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 3, 100_000: 1},
+            query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=120, rdflib_max_triples=2_000_000,
+            serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000])
+
+
+def stats(values: list[float]) -> dict:
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"median": None, "min": None, "max": None, "n": 0}
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def run_child(argv: list[str], timeout_s: float) -> dict:
+    """Run a command; its wall time, peak memory (from os.wait4, this child only), exit code, output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
+        timer = threading.Timer(timeout_s, lambda: proc.kill())
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    data = None
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if lines and lines[-1].startswith("{"):
+        try:
+            data = json.loads(lines[-1])
+        except json.JSONDecodeError:
+            data = None
+    return {"wall_s": wall, "maxrss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "rc": proc.returncode, "data": data, "stdout": stdout[-3000:], "stderr": stderr[-3000:]}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def machine() -> dict:
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib import metadata
+    versions = {}
+    for dist in ("rdflib", "pyshacl", "pyoxigraph", "oxigraph", "owlrl", "starlette", "uvicorn", "rdflib-endpoint",
+                 "fastapi", "matplotlib", "PyYAML"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    try:
+        versions["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].split(" [")[0]
+    except OSError:
+        versions["wrk"] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "licn", "loaders", "data", "ontology", "queries"],
+                                    capture_output=True, text=True, cwd=ROOT).stdout.strip())
+    except OSError:
+        commit, dirty = "", False
+    return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
+            "kernel": platform.release(), "python": platform.python_version(), "versions": versions,
+            "commit": commit + ("+changes" if dirty else ""), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+
+
+def bench_cold_build(plan: Plan) -> dict:
+    """`licn build` on the real data, each run a new process; the wall time includes imports."""
+    out = WORK / "dist-real"
+    runs = []
+    for _ in range(plan.cold_runs):
+        r = run_child([str(BIN / "licn"), "build", "--out", str(out)], 600)
+        if r["rc"] != 0:
+            return {"error": r["stderr"][-2000:]}
+        runs.append(r)
+    import_runs = [run_child([sys.executable, "-c", "import licn.build"], 120)["wall_s"] for _ in range(plan.cold_runs)]
+    start = run_child([sys.executable, "-c", "pass"], 60)["wall_s"]
+    return {"wall": stats([r["wall_s"] for r in runs]), "maxrss_mb": stats([r["maxrss_mb"] for r in runs]),
+            "import": stats(import_runs), "interpreter_s": start, "output": runs[-1]["stdout"].strip()}
+
+
+def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float) -> dict:
+    """build(out, data_dir) in a child process per run: wall, peak memory, phases and steps."""
+    results = []
+    for _ in range(runs):
+        r = run_child([sys.executable, "-m", "bench.child", "build", str(data_dir), str(out)], timeout_s)
+        if r["rc"] != 0 or r["data"] is None:
+            return {"error": (r["stderr"] or r["stdout"])[-2500:], "rc": r["rc"], "wall_s": r["wall_s"],
+                    "maxrss_mb": r["maxrss_mb"]}
+        results.append(r)
+    first = results[0]["data"]
+    phase_names = list(first["phases"])
+    step_names = list(first["steps"])
+    return {
+        "wall": stats([r["wall_s"] for r in results]),
+        "build": stats([r["data"]["build_s"] for r in results]),
+        "import": stats([r["data"]["import_s"] for r in results]),
+        "maxrss_mb": stats([r["maxrss_mb"] for r in results]),
+        "phases": {k: stats([r["data"]["phases"].get(k) for r in results]) for k in phase_names},
+        "steps": {k: stats([r["data"]["steps"].get(k) for r in results]) for k in step_names},
+        "triples": first["triples"], "studies": first["studies"], "codings": first["codings"],
+        "nq_bytes": (out / "licn.nq").stat().st_size if (out / "licn.nq").exists() else None,
+    }
+
+
+def bench_queries(dist: Path, plan: Plan, triples: int) -> dict:
+    out = {}
+    for engine, repeats in plan.query_repeats.items():
+        if engine == "rdflib" and triples > plan.rdflib_max_triples:
+            out[engine] = {"skipped": f"not run above {plan.rdflib_max_triples:,} triples: rdflib's parse of the "
+                                      f"N-Quads alone would take minutes and several GB"}
+            continue
+        timeout = plan.query_timeout_s * (len(list((ROOT / "queries").glob("*.rq"))) * repeats + 10) + 600
+        r = run_child([sys.executable, "-m", "bench.child", "queries", str(dist), engine, str(repeats),
+                       str(plan.query_timeout_s)], timeout)
+        if r["rc"] != 0 or r["data"] is None:
+            out[engine] = {"error": (r["stderr"] or r["stdout"])[-2000:]}
+            continue
+        data = r["data"]
+        medians = [q["median"] for q in data["queries"].values()]
+        data["suite_s"] = sum(m for m in medians if m is not None)
+        data["complete"] = all(m is not None for m in medians)
+        data["failed"] = {name: q["error"] for name, q in data["queries"].items() if q["error"]}
+        data["maxrss_mb"] = r["maxrss_mb"]
+        out[engine] = data
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="the short run (under a minute)")
+    parser.add_argument("--sizes", help="comma-separated synthetic sizes instead of the plan's")
+    parser.add_argument("--no-serve", action="store_true")
+    parser.add_argument("--out", help="where the Markdown report goes")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.sizes:
+        plan.sizes = {int(n): plan.sizes.get(int(n), 1) for n in args.sizes.split(",")}
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results: dict = {"plan": plan.name, "machine": machine()}
+    say(f"bench ({plan.name}): {results['machine']['cores']} cores, {results['machine']['memory_gb']} GB, "
+        f"Python {results['machine']['python']}")
+
+    say("- licn build on the real data, cold process")
+    results["cold"] = bench_cold_build(plan)
+    say("- build phases on the real data")
+    real = results["real"] = bench_build(ROOT / "data", WORK / "dist-real", plan.phase_runs, plan.build_timeout_s)
+    if "error" in real:
+        say(f"  the real build failed: {real['error']}")
+        return 1
+
+    dists = {"real": (WORK / "dist-real", real["triples"])}
+    results["synthetic"] = {}
+    for n, runs in sorted(plan.sizes.items()):
+        say(f"- synthetic corpus of {n:,} studies")
+        data_dir = WORK / f"synth-{n}"
+        t = time.perf_counter()
+        counts = synth.generate(n, data_dir)
+        gen_s = time.perf_counter() - t
+        r = bench_build(data_dir, WORK / f"dist-{n}", runs, plan.build_timeout_s)
+        r["generate_s"], r["corpus"] = gen_s, counts
+        results["synthetic"][str(n)] = r
+        if "error" not in r:
+            dists[str(n)] = (WORK / f"dist-{n}", r["triples"])
+            say(f"  {r['triples']:,} triples, build {r['wall']['median']:.2f} s wall, peak {r['maxrss_mb']['max']:.0f} MB")
+        else:
+            say(f"  failed: {r['error'][-300:]}")
+
+    results["equivalence"] = []
+    for item in plan.equivalence:
+        folder = ROOT / "data" if item == "data" else WORK / f"synth-{item}"
+        if folder.exists():
+            r = run_child([sys.executable, "-m", "bench.equivalence", str(folder)], 1200)
+            results["equivalence"].append({"data": str(item), "rc": r["rc"], "output": r["stdout"].strip()[-500:]})
+
+    results["queries"] = {}
+    for label, (dist, triples) in dists.items():
+        say(f"- stored-query suite at {label}")
+        results["queries"][label] = bench_queries(dist, plan, triples)
+
+    if not args.no_serve:
+        results["serve"] = {}
+        for label in ["real"] + [str(n) for n in plan.serve_sizes if str(n) in dists]:
+            say(f"- licn serve, oxigraph serve, rdflib-endpoint at {label}")
+            results["serve"][label] = run_serve_bench(dists[label][0], WORK, plan.serve_seconds, plan.serve_repeats,
+                                                      peers=True)
+
+    results["elapsed_s"] = time.perf_counter() - started
+    (WORK / f"results-{plan.name}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    text = report.markdown(results)
+    out = Path(args.out) if args.out else (ROOT / "bench" / "RESULTS.md" if plan.name == "full" else WORK / "RESULTS-quick.md")
+    out.write_text(text, encoding="utf-8")
+    say("")
+    say(report.key_lines(results))
+    say(f"\nreport: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}; {results['elapsed_s']:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""HTTP throughput and latency of `licn serve` beside Oxigraph server and rdflib-endpoint.
+
+Every server runs on 127.0.0.1 on the same built N-Quads, one at a time; wrk (concurrency 16,
+two threads, a fixed duration) sends one kind of request at a time: a dereference of a study IRI,
+a point SPARQL query and an aggregate SPARQL query. The peers have no linked-data dereferencing,
+so there the dereference is the CONSTRUCT query that gives the same description. Every server
+started here is stopped before the function returns.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HOST = "127.0.0.1"
+STUDY = "https://w3id.org/licn/id/study/ref-88"
+POINT = f"SELECT ?p ?o WHERE {{ <{STUDY}> ?p ?o }}"
+DESCRIBE = f"CONSTRUCT {{ <{STUDY}> ?p ?o }} WHERE {{ <{STUDY}> ?p ?o }}"
+AGGREGATE = ("PREFIX licn: <https://w3id.org/licn/ontology#> "
+             "SELECT ?level (COUNT(?c) AS ?codings) (COUNT(DISTINCT ?e) AS ?entries) "
+             "WHERE { ?c a licn:Coding ; licn:level ?level ; licn:citesEntry ?e } GROUP BY ?level ORDER BY ?level")
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+RESULTS_JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+KINDS = ("dereference", "point", "aggregate")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, accept: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    assert url.startswith(f"http://{HOST}:"), url  # loopback only
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+class Server:
+    """One server process on 127.0.0.1: how to start it and the URL of each kind of request."""
+
+    def __init__(self, name: str, argv: list[str], port: int, urls: dict[str, tuple[str, str]],
+                 env: dict | None = None, cwd: str | None = None):
+        self.name, self.argv, self.port, self.urls, self.env, self.cwd = name, argv, port, urls, env, cwd
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()
+        self.start_s = None
+
+    def start(self, ready_timeout: float) -> None:
+        t = time.perf_counter()
+        self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
+                                     cwd=self.cwd, start_new_session=True)
+        url, accept = self.urls["point"]
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.output()[-2000:]}")
+            try:
+                status, body = _get(url, accept, timeout=5)
+                if status == 200:
+                    self.start_s = time.perf_counter() - t
+                    return
+                if 400 <= status < 500:
+                    raise RuntimeError(f"{self.name} answers {status} to {url}: {body[:300]!r}")
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not answer within {ready_timeout:g} s: {self.output()[-2000:]}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the server's own process group only
+        except ProcessLookupError:
+            return
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def _url(port: int, path: str, query: str | None = None) -> str:
+    base = f"http://{HOST}:{port}{path}"
+    return base + ("?" + urllib.parse.urlencode({"query": query}) if query else "")
+
+
+def licn_server(bin_dir: Path, dist: Path) -> Server:
+    port = free_port()
+    return Server("licn serve", [str(bin_dir / "licn"), "serve", "--dist", str(dist), "--host", HOST, "--port", str(port)],
+                  port, {"dereference": (_url(port, "/id/study/ref-88"), TURTLE),
+                         "point": (_url(port, "/sparql", POINT), RESULTS_JSON),
+                         "aggregate": (_url(port, "/sparql", AGGREGATE), RESULTS_JSON),
+                         "count": (_url(port, "/sparql", COUNT), RESULTS_JSON)})
+
+
+def oxigraph_server(bin_dir: Path, dist: Path, location: Path) -> Server:
+    if location.exists():
+        shutil.rmtree(location)
+    subprocess.run([str(bin_dir / "oxigraph"), "load", "--location", str(location), "--file", str(dist / "licn.nq")],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
+    port = free_port()
+    return Server("oxigraph serve", [str(bin_dir / "oxigraph"), "serve-read-only", "--location", str(location),
+                                     "--bind", f"{HOST}:{port}", "--union-default-graph"],
+                  port, {"dereference": (_url(port, "/query", DESCRIBE), TURTLE),
+                         "point": (_url(port, "/query", POINT), RESULTS_JSON),
+                         "aggregate": (_url(port, "/query", AGGREGATE), RESULTS_JSON),
+                         "count": (_url(port, "/query", COUNT), RESULTS_JSON)})
+
+
+def rdflib_endpoint_server(bin_dir: Path, dist: Path) -> Server:
+    port = free_port()
+    return Server("rdflib-endpoint", [str(bin_dir / "rdflib-endpoint"), "serve", str(dist / "licn.nq"),
+                                      "--host", HOST, "--port", str(port)],
+                  port, {"dereference": (_url(port, "/", DESCRIBE), TURTLE),
+                         "point": (_url(port, "/", POINT), RESULTS_JSON),
+                         "aggregate": (_url(port, "/", AGGREGATE), RESULTS_JSON),
+                         "count": (_url(port, "/", COUNT), RESULTS_JSON)})
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
+
+
+def parse_wrk(text: str) -> dict:
+    out = {"rps": None, "p50_ms": None, "p90_ms": None, "p99_ms": None, "requests": None, "errors": 0, "non_2xx": 0}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if m:
+        out["rps"] = float(m.group(1))
+    for pct, key in (("50", "p50_ms"), ("90", "p90_ms"), ("99", "p99_ms")):
+        m = re.search(rf"^\s+{pct}%\s+(\S+)", text, re.M)
+        if m:
+            out[key] = _ms(m.group(1))
+    m = re.search(r"(\d+) requests in", text)
+    if m:
+        out["requests"] = int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        out["errors"] = sum(int(g) for g in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        out["non_2xx"] = int(m.group(1))
+    return out
+
+
+def wrk(url: str, accept: str, seconds: float, connections: int = 16, threads: int = 2) -> dict:
+    assert url.startswith(f"http://{HOST}:"), url  # loopback only
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency",
+            "-H", f"Accept: {accept}", url]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    result = parse_wrk(done.stdout)
+    result["ok"] = done.returncode == 0 and result["rps"] is not None and result["non_2xx"] == 0 and result["errors"] == 0
+    if not result["ok"]:
+        result["output"] = (done.stdout + done.stderr)[-600:]
+    return result
+
+
+def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: float) -> dict:
+    """Start, check every request once, run wrk `repeats` times per kind, stop (always)."""
+    out = {"server": server.name, "kinds": {}}
+    try:
+        server.start(ready_timeout)
+        out["start_s"] = server.start_s
+        status, body = _get(*server.urls["count"])
+        out["count_check"] = {"status": status, "body": body[:300].decode("utf-8", "replace")}
+        for kind in KINDS:
+            url, accept = server.urls[kind]
+            status, body = _get(url, accept, timeout=120)
+            entry = {"status": status, "bytes": len(body), "runs": []}
+            if status == 200 and body:
+                wrk(url, accept, 1, connections=4)  # warm-up
+                for _ in range(repeats):
+                    entry["runs"].append(wrk(url, accept, seconds))
+            else:
+                entry["error"] = body[:300].decode("utf-8", "replace")
+            out["kinds"][kind] = entry
+    except Exception as exc:  # a server that does not start is reported, the others still run
+        out["error"] = f"{type(exc).__name__}: {exc}"[:1500]
+    finally:
+        server.stop()
+    return out
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def run_serve_bench(dist: Path, work: Path, seconds: float, repeats: int, peers: bool = True,
+                    ready_timeout: float = 300.0) -> dict:
+    bin_dir = Path(sys.executable).parent
+    result: dict = {"dist": str(dist), "seconds": seconds, "repeats": repeats, "concurrency": 16, "servers": {}}
+    if not have_wrk():
+        result["skipped"] = "wrk is not installed (apt-get install wrk)"
+        return result
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "licn" / "serve.py").exists():
+        result["skipped_licn"] = "licn/serve.py does not exist yet: `licn serve` could not be measured"
+    else:
+        result["servers"]["licn"] = bench_server(licn_server(bin_dir, dist), seconds, repeats, ready_timeout)
+    if peers:
+        result["servers"]["oxigraph"] = bench_server(oxigraph_server(bin_dir, dist, work / "oxigraph-db"), seconds,
+                                                     repeats, ready_timeout)
+        if (bin_dir / "rdflib-endpoint").exists():
+            result["servers"]["rdflib-endpoint"] = bench_server(rdflib_endpoint_server(bin_dir, dist), seconds,
+                                                                repeats, ready_timeout)
+        else:
+            result["skipped_rdflib_endpoint"] = "rdflib-endpoint is not installed (pip install -e '.[bench]')"
+    return result
