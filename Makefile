@@ -37,3 +37,26 @@ test: $(STAMP) system-deps
 
 clean:
 	rm -rf dist $(VENV) tests/artifacts
+
+# Benchmarks (bench/): `make bench` is the full run and writes bench/RESULTS.md; `make bench-quick`
+# is the short run (under a minute) and prints the key ratios. They need the `bench` extra
+# (rdflib-endpoint) and wrk, which is installed from Debian when missing and running as root.
+BENCH_STAMP := $(VENV)/.bench-installed
+WRK_DEP = @command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "wrk is missing: run 'sudo apt-get install wrk' (the server benchmark is skipped without it)"; \
+	  fi; }
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,pandas,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(WRK_DEP)
+	$(BIN)/python -m bench
+
+bench-quick: $(BENCH_STAMP)
+	$(WRK_DEP)
+	$(BIN)/python -m bench --quick

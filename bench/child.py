@@ -45,8 +45,8 @@ def build(data_dir: str, out_dir: str) -> dict:
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an Exception, so that no `except Exception` on the way can swallow it."""
 
 
 def _alarm(signum, frame):

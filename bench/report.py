@@ -273,7 +273,8 @@ def markdown(results: dict) -> str:
         out += ["## `licn serve` beside Oxigraph server and rdflib-endpoint", ""]
         first = next(iter(serve.values()))
         out.append(f"wrk on 127.0.0.1, 16 connections, 2 threads, {first.get('seconds')} s per run, "
-                   f"{first.get('repeats')} run(s) per cell after a 1 s warm-up; the load generator shares the "
+                   f"{first.get('repeats')} run(s) per cell" + (" after a 1 s warm-up" if first.get("warmup", True) else "")
+                   + "; the load generator shares the "
                    f"{m['cores']} cores with the server. Requests: *dereference* = `GET /id/study/ref-88` with "
                    "`Accept: text/turtle` (on the peers, which do not dereference, the CONSTRUCT query that gives "
                    "the same triples); *point* = `SELECT ?p ?o WHERE { <study/ref-88> ?p ?o }`; *aggregate* = codings "

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import platform
-import resource
+import re
 import statistics
 import subprocess
 import sys
@@ -42,11 +42,13 @@ class Plan:
     serve_sizes: list = field(default_factory=list)  # synthetic N served as well as the real data
     build_timeout_s: float = 1800.0
     equivalence: list = field(default_factory=list)   # data folders whose dumps are compared with rdflib's
+    rdflib_sizes: list | None = None                  # sizes with an rdflib query suite (None: all)
+    serve_warmup: bool = True
 
 
-QUICK = Plan("quick", cold_runs=3, phase_runs=1, sizes={100: 2, 1000: 1},
+QUICK = Plan("quick", cold_runs=2, phase_runs=0, sizes={100: 1, 1000: 1},
              query_repeats={"oxigraph": 3, "rdflib": 1}, query_timeout_s=10, rdflib_max_triples=200_000,
-             serve_seconds=1, serve_repeats=1, equivalence=["data"])
+             serve_seconds=1, serve_repeats=1, equivalence=["data"], rdflib_sizes=["real"], serve_warmup=False)
 FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 3, 100_000: 1},
             query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=120, rdflib_max_triples=2_000_000,
             serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000])
@@ -86,7 +88,16 @@ def run_child(argv: list[str], timeout_s: float) -> dict:
             "rc": proc.returncode, "data": data, "stdout": stdout[-3000:], "stderr": stderr[-3000:]}
 
 
+_CLOCK = {"t": time.perf_counter(), "section": None, "times": {}}
+
+
 def say(text: str) -> None:
+    """Print a progress line; a line starting with '- ' opens a section whose time is recorded."""
+    if text.startswith("- "):
+        now = time.perf_counter()
+        if _CLOCK["section"]:
+            _CLOCK["times"][_CLOCK["section"]] = now - _CLOCK["t"]
+        _CLOCK["t"], _CLOCK["section"] = now, text[2:]
     print(text, flush=True)
 
 
@@ -129,6 +140,25 @@ def machine() -> dict:
             "commit": commit + ("+changes" if dirty else ""), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
 
+CLI_LINE = re.compile(r"built .*?: (\d+) triples, (\d+) studies, (\d+) codings;.*?; ([\d.]+) s \((.*)\)")
+
+
+def parse_cli(stdout: str) -> dict | None:
+    """The numbers `licn build` prints: triples, studies, codings, seconds and its phases."""
+    m = CLI_LINE.search(stdout)
+    if not m:
+        return None
+    phases = {}
+    for part in m.group(5).split(", "):
+        name, _, value = part.rpartition(" ")[0].rpartition(" ")
+        try:
+            phases[name] = float(value)
+        except ValueError:
+            pass
+    return {"triples": int(m.group(1)), "studies": int(m.group(2)), "codings": int(m.group(3)),
+            "build_s": float(m.group(4)), "phases": phases}
+
+
 def bench_cold_build(plan: Plan) -> dict:
     """`licn build` on the real data, each run a new process; the wall time includes imports."""
     out = WORK / "dist-real"
@@ -137,11 +167,20 @@ def bench_cold_build(plan: Plan) -> dict:
         r = run_child([str(BIN / "licn"), "build", "--out", str(out)], 600)
         if r["rc"] != 0:
             return {"error": r["stderr"][-2000:]}
+        r["parsed"] = parse_cli(r["stdout"])
         runs.append(r)
     import_runs = [run_child([sys.executable, "-c", "import licn.build"], 120)["wall_s"] for _ in range(plan.cold_runs)]
     start = run_child([sys.executable, "-c", "pass"], 60)["wall_s"]
-    return {"wall": stats([r["wall_s"] for r in runs]), "maxrss_mb": stats([r["maxrss_mb"] for r in runs]),
-            "import": stats(import_runs), "interpreter_s": start, "output": runs[-1]["stdout"].strip()}
+    result = {"wall": stats([r["wall_s"] for r in runs]), "maxrss_mb": stats([r["maxrss_mb"] for r in runs]),
+              "import": stats(import_runs), "interpreter_s": start, "output": runs[-1]["stdout"].strip()}
+    parsed = [r["parsed"] for r in runs if r["parsed"]]
+    if parsed:
+        result["as_build"] = {
+            "wall": result["wall"], "maxrss_mb": result["maxrss_mb"], "build": stats([p["build_s"] for p in parsed]),
+            "import": result["import"], "steps": {},
+            "phases": {k: stats([p["phases"].get(k) for p in parsed]) for k in parsed[0]["phases"]},
+            "triples": parsed[0]["triples"], "studies": parsed[0]["studies"], "codings": parsed[0]["codings"]}
+    return result
 
 
 def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float) -> dict:
@@ -168,9 +207,12 @@ def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float) -> dict:
     }
 
 
-def bench_queries(dist: Path, plan: Plan, triples: int) -> dict:
+def bench_queries(dist: Path, plan: Plan, triples: int, label: str) -> dict:
     out = {}
     for engine, repeats in plan.query_repeats.items():
+        if engine == "rdflib" and plan.rdflib_sizes is not None and label not in plan.rdflib_sizes:
+            out[engine] = {"skipped": "not run in the quick plan"}
+            continue
         if engine == "rdflib" and triples > plan.rdflib_max_triples:
             out[engine] = {"skipped": f"not run above {plan.rdflib_max_triples:,} triples: rdflib's parse of the "
                                       f"N-Quads alone would take minutes and several GB"}
@@ -209,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
 
     say("- licn build on the real data, cold process")
     results["cold"] = bench_cold_build(plan)
-    say("- build phases on the real data")
-    real = results["real"] = bench_build(ROOT / "data", WORK / "dist-real", plan.phase_runs, plan.build_timeout_s)
+    if plan.phase_runs:
+        say("- build phases on the real data")
+        real = results["real"] = bench_build(ROOT / "data", WORK / "dist-real", plan.phase_runs, plan.build_timeout_s)
+    else:
+        real = results["real"] = results["cold"].get("as_build") or {"error": results["cold"].get("error", "no output")}
     if "error" in real:
         say(f"  the real build failed: {real['error']}")
         return 1
@@ -233,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  failed: {r['error'][-300:]}")
 
     results["equivalence"] = []
+    if plan.equivalence:
+        say("- dumps against rdflib's serialisers")
     for item in plan.equivalence:
         folder = ROOT / "data" if item == "data" else WORK / f"synth-{item}"
         if folder.exists():
@@ -242,15 +289,17 @@ def main(argv: list[str] | None = None) -> int:
     results["queries"] = {}
     for label, (dist, triples) in dists.items():
         say(f"- stored-query suite at {label}")
-        results["queries"][label] = bench_queries(dist, plan, triples)
+        results["queries"][label] = bench_queries(dist, plan, triples, label)
 
     if not args.no_serve:
         results["serve"] = {}
         for label in ["real"] + [str(n) for n in plan.serve_sizes if str(n) in dists]:
             say(f"- licn serve, oxigraph serve, rdflib-endpoint at {label}")
             results["serve"][label] = run_serve_bench(dists[label][0], WORK, plan.serve_seconds, plan.serve_repeats,
-                                                      peers=True)
+                                                      peers=True, warmup=plan.serve_warmup)
 
+    say("- report")
+    results["sections_s"] = dict(_CLOCK["times"])
     results["elapsed_s"] = time.perf_counter() - started
     (WORK / f"results-{plan.name}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     text = report.markdown(results)

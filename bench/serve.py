@@ -51,6 +51,19 @@ def _get(url: str, accept: str, timeout: float = 30.0) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def _get_retry(url: str, accept: str, tries: int = 3) -> tuple[int, bytes]:
+    """One request, tried again after a connection error (a server may still be draining the
+    connections wrk just dropped)."""
+    for attempt in range(tries):
+        try:
+            return _get(url, accept, timeout=120)
+        except (OSError, urllib.error.URLError):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
 class Server:
     """One server process on 127.0.0.1: how to start it and the URL of each kind of request."""
 
@@ -179,7 +192,7 @@ def wrk(url: str, accept: str, seconds: float, connections: int = 16, threads: i
     return result
 
 
-def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: float) -> dict:
+def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: float, warmup: bool = True) -> dict:
     """Start, check every request once, run wrk `repeats` times per kind, stop (always)."""
     out = {"server": server.name, "kinds": {}}
     try:
@@ -189,10 +202,11 @@ def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: fl
         out["count_check"] = {"status": status, "body": body[:300].decode("utf-8", "replace")}
         for kind in KINDS:
             url, accept = server.urls[kind]
-            status, body = _get(url, accept, timeout=120)
+            status, body = _get_retry(url, accept)
             entry = {"status": status, "bytes": len(body), "runs": []}
             if status == 200 and body:
-                wrk(url, accept, 1, connections=4)  # warm-up
+                if warmup:
+                    wrk(url, accept, 1, connections=4)
                 for _ in range(repeats):
                     entry["runs"].append(wrk(url, accept, seconds))
             else:
@@ -210,9 +224,10 @@ def have_wrk() -> bool:
 
 
 def run_serve_bench(dist: Path, work: Path, seconds: float, repeats: int, peers: bool = True,
-                    ready_timeout: float = 300.0) -> dict:
+                    ready_timeout: float = 300.0, warmup: bool = True) -> dict:
     bin_dir = Path(sys.executable).parent
-    result: dict = {"dist": str(dist), "seconds": seconds, "repeats": repeats, "concurrency": 16, "servers": {}}
+    result: dict = {"dist": str(dist), "seconds": seconds, "repeats": repeats, "concurrency": 16, "warmup": warmup,
+                    "servers": {}}
     if not have_wrk():
         result["skipped"] = "wrk is not installed (apt-get install wrk)"
         return result
@@ -220,13 +235,13 @@ def run_serve_bench(dist: Path, work: Path, seconds: float, repeats: int, peers:
     if not (root / "licn" / "serve.py").exists():
         result["skipped_licn"] = "licn/serve.py does not exist yet: `licn serve` could not be measured"
     else:
-        result["servers"]["licn"] = bench_server(licn_server(bin_dir, dist), seconds, repeats, ready_timeout)
+        result["servers"]["licn"] = bench_server(licn_server(bin_dir, dist), seconds, repeats, ready_timeout, warmup)
     if peers:
         result["servers"]["oxigraph"] = bench_server(oxigraph_server(bin_dir, dist, work / "oxigraph-db"), seconds,
-                                                     repeats, ready_timeout)
+                                                     repeats, ready_timeout, warmup)
         if (bin_dir / "rdflib-endpoint").exists():
             result["servers"]["rdflib-endpoint"] = bench_server(rdflib_endpoint_server(bin_dir, dist), seconds,
-                                                                repeats, ready_timeout)
+                                                                repeats, ready_timeout, warmup)
         else:
             result["skipped_rdflib_endpoint"] = "rdflib-endpoint is not installed (pip install -e '.[bench]')"
     return result

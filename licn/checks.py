@@ -10,9 +10,12 @@ from .catalogue import parse_query_file, run_oxigraph
 
 
 def dataset_store(ds: Dataset):
+    """The dataset in an in-memory pyoxigraph store, through the same N-Quads text rdflib writes."""
     import pyoxigraph as ox
+
+    from .dumps import nquads
     store = ox.Store()
-    store.load(ds.serialize(format="nquads").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    store.load(nquads(ds).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
     return store
 
 
