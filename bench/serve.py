@@ -68,8 +68,9 @@ class Server:
     """One server process on 127.0.0.1: how to start it and the URL of each kind of request."""
 
     def __init__(self, name: str, argv: list[str], port: int, urls: dict[str, tuple[str, str]],
-                 env: dict | None = None, cwd: str | None = None):
+                 env: dict | None = None, cwd: str | None = None, follow: tuple = ()):
         self.name, self.argv, self.port, self.urls, self.env, self.cwd = name, argv, port, urls, env, cwd
+        self.follow = set(follow)  # kinds whose answer is a 303 to follow
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile()
         self.start_s = None
@@ -124,7 +125,8 @@ def licn_server(bin_dir: Path, dist: Path) -> Server:
                   port, {"dereference": (_url(port, "/id/study/ref-88"), TURTLE),
                          "point": (_url(port, "/sparql", POINT), RESULTS_JSON),
                          "aggregate": (_url(port, "/sparql", AGGREGATE), RESULTS_JSON),
-                         "count": (_url(port, "/sparql", COUNT), RESULTS_JSON)})
+                         "count": (_url(port, "/sparql", COUNT), RESULTS_JSON)},
+                  follow=("dereference",))
 
 
 def oxigraph_server(bin_dir: Path, dist: Path, location: Path) -> Server:
@@ -180,13 +182,53 @@ def parse_wrk(text: str) -> dict:
     return out
 
 
-def wrk(url: str, accept: str, seconds: float, connections: int = 16, threads: int = 2) -> dict:
+# A dereference is a 303 See Other and then the document it points to: this wrk script follows
+# each 303 with a request for its Location and counts the documents served.
+FOLLOW_303 = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) docs = 0; redirects = 0; other = 0; pending = {} end
+function request()
+  local path = table.remove(pending, 1)
+  if path then return wrk.format("GET", path) end
+  return wrk.format("GET", nil)
+end
+function response(status, headers, body)
+  if status == 303 then
+    redirects = redirects + 1
+    table.insert(pending, headers["Location"] or headers["location"])
+  elseif status == 200 then docs = docs + 1
+  else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local d, r, o = 0, 0, 0
+  for _, t in ipairs(threads) do d = d + t:get("docs"); r = r + t:get("redirects"); o = o + t:get("other") end
+  io.write(string.format("FOLLOWED docs=%d redirects=%d other=%d seconds=%.6f\\n", d, r, o, summary.duration / 1e6))
+end
+"""
+
+
+def wrk(url: str, accept: str, seconds: float, connections: int = 16, threads: int = 2, follow: bool = False) -> dict:
     assert url.startswith(f"http://{HOST}:"), url  # loopback only
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency",
             "-H", f"Accept: {accept}", url]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if follow:
+            script.write(FOLLOW_303)
+            script.flush()
+            argv[1:1] = ["-s", script.name]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     result = parse_wrk(done.stdout)
     result["ok"] = done.returncode == 0 and result["rps"] is not None and result["non_2xx"] == 0 and result["errors"] == 0
+    m = re.search(r"FOLLOWED docs=(\d+) redirects=(\d+) other=(\d+) seconds=([\d.]+)", done.stdout)
+    if follow:
+        if not m or int(m.group(3)) or not int(m.group(1)):
+            result["ok"] = False
+        else:
+            # one dereference = the 303 and the document: count documents, not HTTP requests
+            result["requests_per_s"] = result["rps"]
+            result["rps"] = int(m.group(1)) / float(m.group(4))
+            result["redirects"] = int(m.group(2))
     if not result["ok"]:
         result["output"] = (done.stdout + done.stderr)[-600:]
     return result
@@ -205,10 +247,11 @@ def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: fl
             status, body = _get_retry(url, accept)
             entry = {"status": status, "bytes": len(body), "runs": []}
             if status == 200 and body:
+                follow = kind in server.follow
                 if warmup:
-                    wrk(url, accept, 1, connections=4)
+                    wrk(url, accept, 1, connections=4, follow=follow)
                 for _ in range(repeats):
-                    entry["runs"].append(wrk(url, accept, seconds))
+                    entry["runs"].append(wrk(url, accept, seconds, follow=follow))
             else:
                 entry["error"] = body[:300].decode("utf-8", "replace")
             out["kinds"][kind] = entry

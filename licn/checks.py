@@ -13,9 +13,11 @@ def dataset_store(ds: Dataset):
     """The dataset in an in-memory pyoxigraph store, through the same N-Quads text rdflib writes."""
     import pyoxigraph as ox
 
-    from .dumps import nquads
+    from .dumps import gc_paused, nquads
     store = ox.Store()
-    store.load(nquads(ds).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    with gc_paused():
+        text = nquads(ds).encode("utf-8")
+    store.load(text, format=ox.RdfFormat.N_QUADS)
     return store
 
 
