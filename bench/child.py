@@ -2,18 +2,17 @@
 the last line of stdout. The parent measures wall time and peak memory (os.wait4) from outside.
 
     python -m bench.child build DATA_DIR OUT_DIR
-    python -m bench.child queries DIST_DIR ENGINE REPEATS TIMEOUT_S
+    python -m bench.child queries DIST_DIR ENGINE REPEATS TIMEOUT_S [SKIP,NAMES]
 """
 from __future__ import annotations
 
 import json
 import resource
-import signal
-import statistics
 import sys
 import time
 
 T0 = time.perf_counter()
+LONG_QUERY_S = 5.0
 
 
 def _timed(phases: dict, name: str, func):
@@ -23,6 +22,9 @@ def _timed(phases: dict, name: str, func):
             return func(*args, **kwargs)
         finally:
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            sys.stderr.write(f"STEP {name} {phases[name]:.3f} s, at {time.perf_counter() - T0:.1f} s, peak {rss:.0f} MB\n")
+            sys.stderr.flush()
     return wrapper
 
 
@@ -45,17 +47,14 @@ def build(data_dir: str, out_dir: str) -> dict:
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-class _Timeout(BaseException):
-    """Not an Exception, so that no `except Exception` on the way can swallow it."""
-
-
-def _alarm(signum, frame):
-    raise _Timeout()
-
-
-def queries(dist: str, engine: str, repeats: int, timeout_s: float) -> dict:
+def queries(dist: str, engine: str, repeats: int, timeout_s: float, skip: set[str]) -> dict:
     """Every stored query with its default parameters: the time to load the store, then the
-    median, min and max of `repeats` runs per query (a query over the time limit is cut off)."""
+    median, min and max of `repeats` runs per query. Each query runs in a thread; one that is
+    still running after timeout_s ends this process (neither engine can be interrupted), after its
+    line is printed, and the parent starts a new process for the queries left. One JSON line per
+    query ("Q ..."), one for the store ("L ...")."""
+    import os
+    import threading
     from pathlib import Path
 
     from licn import catalogue
@@ -64,43 +63,51 @@ def queries(dist: str, engine: str, repeats: int, timeout_s: float) -> dict:
     dist_path = Path(dist)
     t = time.perf_counter()
     if engine == "oxigraph":
-        store = catalogue.oxigraph_store(dist_path)
-        rows = len(store)
+        size = len(catalogue.oxigraph_store(dist_path))
     else:
         path = dist_path / "licn.nq"
-        ds = catalogue._rdflib_dataset(str(path), path.stat().st_mtime)
-        rows = len(ds)
+        size = len(catalogue._rdflib_dataset(str(path), path.stat().st_mtime))
     load_s = time.perf_counter() - t
-    signal.signal(signal.SIGALRM, _alarm)
-    out = {}
+    _line("L", {"engine": engine, "import_s": imported, "load_s": load_s, "store_size": size})
     for name in queries_:
-        times, n_rows, error = [], None, None
+        if name in skip:
+            continue
+        times, box = [], {}
         for _ in range(repeats):
-            signal.setitimer(signal.ITIMER_REAL, timeout_s)
+            def work():
+                try:
+                    box["rows"] = len(catalogue.run(name, engine=engine, dist=dist_path, catalogue=queries_).rows)
+                except Exception as exc:  # a query an engine refuses is reported, not fatal
+                    box["error"] = f"{type(exc).__name__}: {exc}"[:200]
             t = time.perf_counter()
-            try:
-                result = catalogue.run(name, engine=engine, dist=dist_path, catalogue=queries_)
-                times.append(time.perf_counter() - t)
-                n_rows = len(result.rows)
-            except _Timeout:
-                error = f"over {timeout_s:g} s"
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            worker.join(timeout_s)
+            if worker.is_alive():
+                _line("Q", {"name": name, "times": times, "rows": None, "error": f"over {timeout_s:g} s"})
+                sys.stdout.flush()
+                os._exit(3)
+            if "error" in box:
                 break
-            except Exception as exc:  # a query an engine refuses is reported, not fatal
-                error = f"{type(exc).__name__}: {exc}"[:200]
+            times.append(time.perf_counter() - t)
+            if times[-1] > LONG_QUERY_S:  # one run of a query this slow is enough
                 break
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        out[name] = {"median": statistics.median(times) if times else None, "min": min(times) if times else None,
-                     "max": max(times) if times else None, "runs": len(times), "rows": n_rows, "error": error}
-    return {"engine": engine, "import_s": imported, "load_s": load_s, "store_size": rows, "queries": out,
-            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+        _line("Q", {"name": name, "times": times, "rows": box.get("rows"), "error": box.get("error")})
+    _line("M", {"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+    return {}
+
+
+def _line(kind: str, data: dict) -> None:
+    sys.stdout.write(f"{kind} {json.dumps(data)}\n")
+    sys.stdout.flush()
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["build"] and len(argv) == 3:
         result = build(argv[1], argv[2])
-    elif argv[:1] == ["queries"] and len(argv) == 5:
-        result = queries(argv[1], argv[2], int(argv[3]), float(argv[4]))
+    elif argv[:1] == ["queries"] and len(argv) in (5, 6):
+        queries(argv[1], argv[2], int(argv[3]), float(argv[4]), set(argv[5].split(",")) if len(argv) == 6 else set())
+        return 0
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """The Markdown report of a benchmark run, and the few lines `make bench-quick` prints."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 NOTES = Path(__file__).with_name("notes.md")
@@ -51,28 +52,51 @@ def _label(n: str) -> str:
     return "real data" if n == "real" else f"N = {int(n):,}"
 
 
+def _per_10x(ratio, n: int, m: int):
+    """A ratio between sizes n and m expressed per 10x of data: ratio ** (1 / log10(m / n))."""
+    if ratio is None or ratio <= 0:
+        return None
+    return ratio ** (1 / math.log10(m / n))
+
+
 def growth(results: dict) -> list[dict]:
-    """t(10N) / t(N) for every stage, for each pair of synthetic sizes ten times apart."""
+    """t(10N) / t(N) for every stage, between consecutive synthetic sizes (normalised to a factor
+    per 10x of studies where the sizes are not exactly ten times apart)."""
     synth = {int(n): r for n, r in results.get("synthetic", {}).items() if "error" not in r}
     queries = results.get("queries", {})
     rows = []
-    for n in sorted(synth):
-        m = n * 10
-        if m not in synth:
-            continue
+    sizes_ = sorted(synth)
+    for n, m in zip(sizes_, sizes_[1:]):
         a, b = synth[n], synth[m]
-        row = {"from": n, "to": m, "triples": _ratio(b["triples"], a["triples"]), "stages": {}}
+
+        def r(x, y):
+            return _per_10x(_ratio(y, x), n, m)
+        row = {"from": n, "to": m, "triples": r(a["triples"], b["triples"]), "stages": {}}
         for phase in list(dict.fromkeys(list(PHASE_ORDER) + list(a["phases"]))):
             if phase in a["phases"] and phase in b["phases"]:
-                row["stages"][phase] = _ratio(b["phases"][phase]["median"], a["phases"][phase]["median"])
-        row["stages"]["build (wall)"] = _ratio(b["wall"]["median"], a["wall"]["median"])
-        row["stages"]["peak memory"] = _ratio(b["maxrss_mb"]["max"], a["maxrss_mb"]["max"])
+                row["stages"][phase] = r(a["phases"][phase]["median"], b["phases"][phase]["median"])
+        row["stages"]["build (wall)"] = r(a["wall"]["median"], b["wall"]["median"])
+        row["stages"]["peak memory"] = r(a["maxrss_mb"]["max"], b["maxrss_mb"]["max"])
         for engine in ("oxigraph", "rdflib"):
             qa, qb = queries.get(str(n), {}).get(engine, {}), queries.get(str(m), {}).get(engine, {})
             if qa.get("complete") and qb.get("complete"):
-                row["stages"][f"query suite ({engine})"] = _ratio(qb["suite_s"], qa["suite_s"])
-                row["stages"][f"store load ({engine})"] = _ratio(qb["load_s"], qa["load_s"])
+                row["stages"][f"query suite ({engine})"] = r(qa["suite_s"], qb["suite_s"])
+                row["stages"][f"store load ({engine})"] = r(qa["load_s"], qb["load_s"])
         rows.append(row)
+    return rows
+
+
+def stream_growth(results: dict) -> list[dict]:
+    """t(10N) / t(N) per step of the streamed core build."""
+    stream = {int(n): e["data"] for n, e in results.get("stream", {}).items() if e.get("data")}
+    rows = []
+    for n in sorted(stream):
+        if n * 10 in stream:
+            a, b = stream[n], stream[n * 10]
+            row = {"from": n, "to": n * 10, "triples": _ratio(b["quads"], a["quads"]),
+                   "stages": {k: _ratio(b["steps"][k], a["steps"].get(k)) for k in b["steps"]}}
+            row["stages"]["total"] = _ratio(b["total_s"], a["total_s"])
+            rows.append(row)
     return rows
 
 
@@ -100,18 +124,28 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
     rows.append(("stored-query suite on real data <= 50 ms on pyoxigraph", _s(suite),
                  _verdict(suite is not None and suite <= 0.05, suite)))
     big = results.get("synthetic", {}).get("100000")
-    if big is None:
-        rows.append(("10^5 studies built and validated <= 90 s", "not run in this plan", "not measured"))
-        rows.append(("10^5 studies: peak memory <= 4 GB", "not run in this plan", "not measured"))
-    elif "error" in big:
-        rows.append(("10^5 studies built and validated <= 90 s", f"failed after {_s(big.get('wall_s'))}", "**missed**"))
-        rows.append(("10^5 studies: peak memory <= 4 GB", _mb(big.get("maxrss_mb")), "**missed**"
-                     if (big.get("maxrss_mb") or 0) > 4096 else "not measured"))
+    attempt = results.get("attempts", {}).get("100000")
+    stream = results.get("stream", {}).get("100000", {}).get("data")
+    also = ""
+    if stream:
+        also = (f"; the streamed core build (bench/stream.py, a proposal): {_s(stream['total_s'])}, "
+                f"peak {_mb(results['stream']['100000']['maxrss_mb'])}")
+    if big is None and attempt is None:
+        rows.append(("10^5 studies built and validated <= 90 s", "not run in this plan" + also, "not measured"))
+        rows.append(("10^5 studies: peak memory <= 4 GB", "not run in this plan" + also, "not measured"))
+    elif big is None:
+        why = "time limit" if attempt.get("timed_out") else f"exit {attempt.get('rc')}"
+        done = (attempt.get("steps_done") or ["nothing"])[-1]
+        rows.append(("10^5 studies built and validated <= 90 s",
+                     f"as is: stopped after {_s(attempt.get('wall_s'))} ({why}; cap {attempt.get('memory_limit_mb'):,} MB; "
+                     f"last step done: {done})" + also, "**missed**"))
+        rows.append(("10^5 studies: peak memory <= 4 GB", f"as is: {_mb(attempt.get('maxrss_mb'))} when stopped" + also,
+                     "**missed**"))
     else:
         wall = big["wall"]["median"]
-        rows.append(("10^5 studies built and validated <= 90 s", _s(wall), _verdict(wall <= 90, wall)))
+        rows.append(("10^5 studies built and validated <= 90 s", _s(wall) + also, _verdict(wall <= 90, wall)))
         peak = big["maxrss_mb"]["max"]
-        rows.append(("10^5 studies: peak memory <= 4 GB", _mb(peak), _verdict(peak <= 4096, peak)))
+        rows.append(("10^5 studies: peak memory <= 4 GB", _mb(peak) + also, _verdict(peak <= 4096, peak)))
     g = growth(results)
     if g:
         worst = max(((v, f"{row['from']:,}->{row['to']:,} {stage}") for row in g for stage, v in row["stages"].items()
@@ -221,12 +255,74 @@ def markdown(results: dict) -> str:
     g = growth(results)
     if g:
         stages = list(dict.fromkeys(s for row in g for s in row["stages"]))
-        out += ["## Growth per 10x of data", "", "t(10N) / t(N) per stage (target: at most 12x).", "",
+        out += ["## Growth per 10x of data", "",
+                "t(10N) / t(N) per stage (target: at most 12x); between sizes that are not ten times apart, the "
+                "ratio r is given per 10x as r^(1/log10(M/N)).", "",
                 "| from -> to | triples | " + " | ".join(stages) + " |", "|---|---:|" + "---:|" * len(stages)]
         for row in g:
             out.append(f"| {row['from']:,} -> {row['to']:,} | {_x(row['triples'])} | "
                        + " | ".join(_x(row["stages"].get(s)) for s in stages) + " |")
         out.append("")
+    sg = stream_growth(results)
+    if sg:
+        stages = list(dict.fromkeys(s for row in sg for s in row["stages"]))
+        out += ["The streamed core build (below), where the build as it is cannot run:", "",
+                "| from -> to | triples | " + " | ".join(stages) + " |", "|---|---:|" + "---:|" * len(stages)]
+        for row in sg:
+            out.append(f"| {row['from']:,} -> {row['to']:,} | {_x(row['triples'])} | "
+                       + " | ".join(_x(row["stages"].get(s)) for s in stages) + " |")
+        out.append("")
+
+    attempts = results.get("attempts", {})
+    for n, a in attempts.items():
+        out += [f"## The build as it is at {_label(n)}", ""]
+        if "error" not in a:
+            out += [f"Built in {_stat(a['wall'])}, peak {_mb(a['maxrss_mb']['max'])} (see the tables above).", ""]
+            continue
+        why = (f"the time limit of {a.get('timeout_s'):g} s" if a.get("timed_out")
+               else f"exit code {a.get('rc')}: `{a.get('last_line', '')[:300]}`")
+        out += [f"One run, capped at {a.get('timeout_s'):g} s and {a.get('memory_limit_mb'):,} MB of address space "
+                f"(so that it fails by itself instead of pressing the machine). It stopped after {_s(a.get('wall_s'))} "
+                f"on {why}, at a peak of {_mb(a.get('maxrss_mb'))}.", "", "Steps finished before it stopped:", ""]
+        out += [f"- `{line}`" for line in a.get("steps_done", [])] or ["- none"]
+        out.append("")
+
+    stream = results.get("stream", {})
+    if stream:
+        out += ["## Streamed core build (a proposal, bench/stream.py)", "",
+                "The same loaders and the same quick SHACL check, then each layer formatted, sorted and written on its "
+                "own (no rdflib Dataset, no union graph), the layers merged into `licn.nq` and `licn.nt`, those loaded "
+                "into pyoxigraph and the violation checks run there in the forms of `bench/proposals/checks/`. No "
+                "Turtle, TriG, JSON-LD, VoID, figures or site.", ""]
+        names = []
+        for e in stream.values():
+            for k in (e.get("data") or {}).get("steps", {}):
+                if k not in names:
+                    names.append(k)
+        out.append("| size | quads | " + " | ".join(names) + " | total | peak memory | N-Quads and N-Triples as the build's |")
+        out.append("|---|---:|" + "---:|" * (len(names) + 2) + "---|")
+        for n, e in stream.items():
+            d = e.get("data")
+            if not d:
+                out.append(f"| {_label(n)} | failed: `{e.get('error', '')[-200:]}` |")
+                continue
+            same = {True: "identical", False: "**different**"}.get(e.get("same_as_build"), "no build to compare")
+            out.append(f"| {_label(n)} | {d['quads']:,} | " + " | ".join(_s(d["steps"].get(k)) for k in names)
+                       + f" | {_s(d['total_s'])} | {_mb(e['maxrss_mb'])} | {same} |")
+        out.append("")
+        mem = [(n, e["data"]["rss_mb_after"]) for n, e in stream.items() if e.get("data")]
+        if mem:
+            out += ["Peak memory after each step: " + "; ".join(
+                f"{_label(n)}: " + ", ".join(f"{k} {_mb(v)}" for k, v in m.items()) for n, m in mem) + ".", ""]
+
+    proposals = results.get("proposals", [])
+    if proposals:
+        out += ["## Proposed forms of the quadratic queries (bench/proposals/)", "",
+                "Each proposed query is run beside the one in `queries/` on the same store; with damage (codings "
+                "without a source, a DOI in two works, studies without codings) the checks must report the same rows. "
+                "At the larger sizes only the proposed forms run (the written forms take hours there).", ""]
+        for p in proposals:
+            out += [f"{_label(p['size'])}:", "", "```", p["output"] or f"exit {p['rc']}", "```", ""]
 
     q = results.get("queries", {})
     if q:
@@ -235,10 +331,17 @@ def markdown(results: dict) -> str:
                 "loaded once first (load time apart). Suite = sum of the per-query medians.", "",
                 "| size | triples | pyoxigraph load | pyoxigraph suite | rdflib load | rdflib suite | rdflib / pyoxigraph |",
                 "|---|---:|---:|---:|---:|---:|---:|"]
-        for n, r in all_sizes:
-            e = q.get(n, {})
+        triples_of = {n: r.get("triples") for n, r in all_sizes}
+        for n in sorted(q, key=lambda k: -1 if k == "real" else int(k)):
+            e = q[n]
             ox, rd = e.get("oxigraph", {}), e.get("rdflib", {})
-            ratio = _ratio(rd.get("suite_s"), ox.get("suite_s")) if rd.get("complete") and ox.get("complete") else None
+            r = {"triples": triples_of.get(n) or ox.get("store_size") or 0}
+            ratio = _x(_ratio(rd.get("suite_s"), ox.get("suite_s"))) if rd.get("complete") and ox.get("complete") else "-"
+            if ox.get("complete") and rd.get("queries") and not rd.get("complete"):
+                # queries cut off count at their time limit: a lower bound
+                bound = sum(d["median"] if d["median"] is not None else rd.get("timeout_s", 0)
+                            for d in rd["queries"].values())
+                ratio = f"at least {_x(_ratio(bound, ox.get('suite_s')))}"
 
             def cell(d, key):
                 if "skipped" in d:
@@ -247,8 +350,9 @@ def markdown(results: dict) -> str:
                     return "error"
                 value = _s(d.get(key))
                 return value if key != "suite_s" or d.get("complete") else value + f" ({len(d.get('failed', {}))} cut off)"
-            out.append(f"| {_label(n)} | {r.get('triples', 0):,} | {cell(ox, 'load_s')} | {cell(ox, 'suite_s')} | "
-                       f"{cell(rd, 'load_s')} | {cell(rd, 'suite_s')} | {_x(ratio)} |")
+            note = "" if n in triples_of else " (N-Quads of the streamed build)"
+            out.append(f"| {_label(n)}{note} | {r.get('triples', 0):,} | {cell(ox, 'load_s')} | {cell(ox, 'suite_s')} | "
+                       f"{cell(rd, 'load_s')} | {cell(rd, 'suite_s')} | {ratio} |")
         out.append("")
         skipped = {n: e["rdflib"]["skipped"] for n, e in q.items() if "skipped" in e.get("rdflib", {})}
         for n, why in skipped.items():
@@ -313,6 +417,13 @@ def markdown(results: dict) -> str:
                 for kind in KINDS:
                     out.append(f"| {kind} | {_x(r[kind]['vs_oxigraph'])} | {_x(r[kind]['vs_rdflib_endpoint'])} |")
                 out.append("")
+            for name, d in servers.items():
+                for death in d.get("deaths", []):
+                    rc = death["returncode"]
+                    how = f"signal {-rc}" + (" (SIGPIPE)" if rc == -13 else "") if rc < 0 else f"exit code {rc}"
+                    when = "at the end" if death["before"] == "end" else f"before the *{death['before']}* runs"
+                    out += [f"**{name} died** during the wrk run that came {when}: {how}; the benchmark started it "
+                            "again for the next runs.", ""]
             starts = ", ".join(f"{n} {_s(d.get('start_s'))}" for n, d in servers.items() if d.get("start_s"))
             if starts:
                 out += [f"Time from start to the first answer: {starts}.", ""]

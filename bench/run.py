@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,15 +44,22 @@ class Plan:
     build_timeout_s: float = 1800.0
     equivalence: list = field(default_factory=list)   # data folders whose dumps are compared with rdflib's
     rdflib_sizes: list | None = None                  # sizes with an rdflib query suite (None: all)
+    rdflib_timeouts: dict = field(default_factory=dict)  # size label -> per-query time limit for rdflib
     serve_warmup: bool = True
+    attempts: dict = field(default_factory=dict)      # N -> (timeout s, memory cap MB): as-is build tried once
+    stream_sizes: list = field(default_factory=list)  # N with the streamed core build (bench/stream.py)
+    proposals: list = field(default_factory=list)     # (size label, proposed only?) for bench/proposals
 
 
-QUICK = Plan("quick", cold_runs=2, phase_runs=0, sizes={100: 1, 1000: 1},
+QUICK = Plan("quick", cold_runs=1, phase_runs=0, sizes={100: 1, 500: 1},
              query_repeats={"oxigraph": 3, "rdflib": 1}, query_timeout_s=10, rdflib_max_triples=200_000,
              serve_seconds=1, serve_repeats=1, equivalence=["data"], rdflib_sizes=["real"], serve_warmup=False)
-FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 3, 100_000: 1},
-            query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=120, rdflib_max_triples=2_000_000,
-            serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000])
+FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 1},
+            query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=60, rdflib_max_triples=100_000,
+            serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000],
+            attempts={100_000: (600, 14_000)}, stream_sizes=[10_000, 100_000],
+            rdflib_timeouts={"1000": 10},
+            proposals=[("1000", False), ("10000", True), ("100000", True)])
 
 
 def stats(values: list[float]) -> dict:
@@ -61,12 +69,22 @@ def stats(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
-def run_child(argv: list[str], timeout_s: float) -> dict:
-    """Run a command; its wall time, peak memory (from os.wait4, this child only), exit code, output."""
+def _limit_memory(mb: int):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (mb * 1024 * 1024, mb * 1024 * 1024))
+    return apply
+
+
+def run_child(argv: list[str], timeout_s: float, memory_limit_mb: int | None = None) -> dict:
+    """Run a command; its wall time, peak memory (from os.wait4, this child only), exit code, output.
+    With memory_limit_mb the child's address space is capped, so that it fails with a MemoryError
+    rather than pressing the whole machine."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
-        timer = threading.Timer(timeout_s, lambda: proc.kill())
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True,
+                                preexec_fn=_limit_memory(memory_limit_mb) if memory_limit_mb else None)
+        killed = []
+        timer = threading.Timer(timeout_s, lambda: (killed.append(True), proc.kill()))
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -85,7 +103,7 @@ def run_child(argv: list[str], timeout_s: float) -> dict:
         except json.JSONDecodeError:
             data = None
     return {"wall_s": wall, "maxrss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "rc": proc.returncode, "data": data, "stdout": stdout[-3000:], "stderr": stderr[-3000:]}
+            "rc": proc.returncode, "data": data, "timed_out": bool(killed), "stdout": stdout, "stderr": stderr[-3000:]}
 
 
 _CLOCK = {"t": time.perf_counter(), "section": None, "times": {}}
@@ -183,14 +201,17 @@ def bench_cold_build(plan: Plan) -> dict:
     return result
 
 
-def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float) -> dict:
+def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float, memory_limit_mb: int | None = None) -> dict:
     """build(out, data_dir) in a child process per run: wall, peak memory, phases and steps."""
     results = []
     for _ in range(runs):
-        r = run_child([sys.executable, "-m", "bench.child", "build", str(data_dir), str(out)], timeout_s)
+        r = run_child([sys.executable, "-m", "bench.child", "build", str(data_dir), str(out)], timeout_s, memory_limit_mb)
         if r["rc"] != 0 or r["data"] is None:
+            steps = [line[5:] for line in r["stderr"].splitlines() if line.startswith("STEP ")]
+            last = [line for line in r["stderr"].strip().splitlines() if not line.startswith("STEP ")][-1:]
             return {"error": (r["stderr"] or r["stdout"])[-2500:], "rc": r["rc"], "wall_s": r["wall_s"],
-                    "maxrss_mb": r["maxrss_mb"]}
+                    "maxrss_mb": r["maxrss_mb"], "timed_out": r["timed_out"], "memory_limit_mb": memory_limit_mb,
+                    "timeout_s": timeout_s, "steps_done": steps, "last_line": last[0] if last else ""}
         results.append(r)
     first = results[0]["data"]
     phase_names = list(first["phases"])
@@ -217,18 +238,39 @@ def bench_queries(dist: Path, plan: Plan, triples: int, label: str) -> dict:
             out[engine] = {"skipped": f"not run above {plan.rdflib_max_triples:,} triples: rdflib's parse of the "
                                       f"N-Quads alone would take minutes and several GB"}
             continue
-        timeout = plan.query_timeout_s * (len(list((ROOT / "queries").glob("*.rq"))) * repeats + 10) + 600
-        r = run_child([sys.executable, "-m", "bench.child", "queries", str(dist), engine, str(repeats),
-                       str(plan.query_timeout_s)], timeout)
-        if r["rc"] != 0 or r["data"] is None:
+        data, done, restarts = None, {}, 0
+        while True:
+            skip = ",".join(done)
+            timeout = plan.query_timeout_s * (len(list((ROOT / "queries").glob("*.rq"))) * repeats + 4) + 600
+            limit = plan.rdflib_timeouts.get(label, plan.query_timeout_s) if engine == "rdflib" else plan.query_timeout_s
+            argv = [sys.executable, "-m", "bench.child", "queries", str(dist), engine, str(repeats), str(limit)]
+            r = run_child(argv + ([skip] if skip else []), timeout)
+            for line in r["stdout"].splitlines():
+                kind, _, payload = line.partition(" ")
+                if kind == "L" and data is None:
+                    data = json.loads(payload)
+                elif kind == "Q":
+                    q = json.loads(payload)
+                    done[q.pop("name")] = q
+                elif kind == "M":
+                    data["maxrss_mb"] = json.loads(payload)["maxrss_kb"] / 1024
+            if r["rc"] == 3 and restarts < 10:  # a query ran over its time: go on with the others
+                restarts += 1
+                continue
+            break
+        if data is None or r["rc"] not in (0, 3):
             out[engine] = {"error": (r["stderr"] or r["stdout"])[-2000:]}
             continue
-        data = r["data"]
+        data["queries"] = {}
+        for name, q in done.items():
+            st = stats(q["times"])
+            data["queries"][name] = {**st, "runs": len(q["times"]), "rows": q["rows"], "error": q["error"]}
         medians = [q["median"] for q in data["queries"].values()]
         data["suite_s"] = sum(m for m in medians if m is not None)
-        data["complete"] = all(m is not None for m in medians)
+        data["complete"] = all(m is not None for m in medians) and len(medians) == len(list((ROOT / "queries").glob("*.rq")))
         data["failed"] = {name: q["error"] for name, q in data["queries"].items() if q["error"]}
-        data["maxrss_mb"] = r["maxrss_mb"]
+        data["restarts"] = restarts
+        data["timeout_s"] = limit
         out[engine] = data
     return out
 
@@ -239,8 +281,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="comma-separated synthetic sizes instead of the plan's")
     parser.add_argument("--no-serve", action="store_true")
     parser.add_argument("--out", help="where the Markdown report goes")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the report again from the last run's bench/work/results-PLAN.json")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.report_only:
+        results = json.loads((WORK / f"results-{plan.name}.json").read_text(encoding="utf-8"))
+        out = Path(args.out) if args.out else (ROOT / "bench" / "RESULTS.md" if plan.name == "full" else WORK / "RESULTS-quick.md")
+        out.write_text(report.markdown(results), encoding="utf-8")
+        say(report.key_lines(results))
+        return 0
     if args.sizes:
         plan.sizes = {int(n): plan.sizes.get(int(n), 1) for n in args.sizes.split(",")}
     WORK.mkdir(parents=True, exist_ok=True)
@@ -276,6 +326,54 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {r['triples']:,} triples, build {r['wall']['median']:.2f} s wall, peak {r['maxrss_mb']['max']:.0f} MB")
         else:
             say(f"  failed: {r['error'][-300:]}")
+
+    results["attempts"] = {}
+    for n, (timeout_s, memory_mb) in sorted(plan.attempts.items()):
+        say(f"- as-is build of {n:,} studies, once, capped at {timeout_s} s and {memory_mb:,} MB")
+        data_dir = WORK / f"synth-{n}"
+        counts = synth.generate(n, data_dir)
+        r = bench_build(data_dir, WORK / f"dist-{n}", 1, timeout_s, memory_mb)
+        r["corpus"] = counts
+        results["attempts"][str(n)] = r
+        if "error" not in r:
+            results["synthetic"][str(n)] = r
+            dists[str(n)] = (WORK / f"dist-{n}", r["triples"])
+        else:
+            say(f"  stopped after {r['wall_s']:.0f} s ({'time' if r['timed_out'] else 'exit ' + str(r['rc'])}), "
+                f"peak {r['maxrss_mb']:.0f} MB; last step done: {(r['steps_done'] or ['none'])[-1]}")
+
+    results["stream"] = {}
+    for n in plan.stream_sizes:
+        say(f"- streamed core build (proposal) of {n:,} studies")
+        data_dir = WORK / f"synth-{n}"
+        if not data_dir.exists():
+            synth.generate(n, data_dir)
+        out = WORK / f"stream-{n}"
+        r = run_child([sys.executable, "-m", "bench.stream", str(data_dir), str(out)], 3600)
+        entry = {"wall_s": r["wall_s"], "maxrss_mb": r["maxrss_mb"], "rc": r["rc"], "data": r["data"]}
+        if r["data"] is None:
+            entry["error"] = r["stderr"][-2000:]
+        built = WORK / f"dist-{n}"
+        if str(n) in dists and (built / "licn.nq").exists():
+            entry["same_as_build"] = all(
+                subprocess.run(["cmp", "-s", str(out / name), str(built / name)]).returncode == 0
+                for name in ("licn.nq", "licn.nt"))
+        results["stream"][str(n)] = entry
+        if r["data"] is not None:
+            say(f"  {entry['wall_s']:.1f} s, peak {entry['maxrss_mb']:.0f} MB")
+            if str(n) not in dists:
+                dists[str(n)] = (out, r["data"]["quads"])
+
+    results["proposals"] = []
+    for label, proposed_only in plan.proposals:
+        folder = dists.get(label, (None,))[0]
+        if folder is None:
+            continue
+        say(f"- proposed query forms at {label}")
+        argv = [sys.executable, "-m", "bench.proposals.compare", str(folder)] + (["--proposed-only"] if proposed_only else [])
+        r = run_child(argv, 3600)
+        results["proposals"].append({"size": label, "proposed_only": proposed_only, "rc": r["rc"],
+                                     "output": r["stdout"].strip()})
 
     results["equivalence"] = []
     if plan.equivalence:

@@ -242,7 +242,15 @@ def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: fl
         out["start_s"] = server.start_s
         status, body = _get(*server.urls["count"])
         out["count_check"] = {"status": status, "body": body[:300].decode("utf-8", "replace")}
+        def alive(before: str) -> None:
+            """A server that died in the last run is noted and started again."""
+            if server.proc.poll() is not None:
+                out.setdefault("deaths", []).append({"before": before, "returncode": server.proc.returncode,
+                                                     "output": server.output()[-1500:]})
+                server.start(ready_timeout)
+
         for kind in KINDS:
+            alive(kind)
             url, accept = server.urls[kind]
             status, body = _get_retry(url, accept)
             entry = {"status": status, "bytes": len(body), "runs": []}
@@ -251,10 +259,21 @@ def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: fl
                 if warmup:
                     wrk(url, accept, 1, connections=4, follow=follow)
                 for _ in range(repeats):
-                    entry["runs"].append(wrk(url, accept, seconds, follow=follow))
+                    time.sleep(0.2)
+                    alive(kind)
+                    run = wrk(url, accept, seconds, follow=follow)
+                    time.sleep(0.2)
+                    if not run["ok"] and server.proc.poll() is not None:  # died under the load: once more
+                        alive(kind)
+                        run = wrk(url, accept, seconds, follow=follow)
+                    entry["runs"].append(run)
             else:
                 entry["error"] = body[:300].decode("utf-8", "replace")
             out["kinds"][kind] = entry
+        time.sleep(0.5)
+        if server.proc.poll() is not None:
+            out.setdefault("deaths", []).append({"before": "end", "returncode": server.proc.returncode,
+                                                 "output": server.output()[-1500:]})
     except Exception as exc:  # a server that does not start is reported, the others still run
         out["error"] = f"{type(exc).__name__}: {exc}"[:1500]
     finally:
