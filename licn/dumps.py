@@ -145,6 +145,8 @@ def _turtle(triples, nsgraph: Graph) -> str | None:
             objects.append(o)
         references[o] = references.get(o, 0) + 1
     predicates = {p for props in subjects.values() for p in props}
+    if any(type(p) is not URIRef for p in predicates):
+        return None
     if (_RDF_FIRST in predicates or _RDF_REST in predicates or _RDF_NIL in references or _RDF_NIL in subjects
             or _RDF_NIL in predicates or any(isinstance(t, BNode) for terms in (subjects, predicates, references) for t in terms)):
         return None
@@ -182,14 +184,21 @@ def _turtle(triples, nsgraph: Graph) -> str | None:
     verb_names[_RDF_TYPE] = "a"
 
     out = [f"@prefix {prefix}: <{uri}> .\n" for prefix, uri in sorted(ser.namespaces.items())]
-    top = sorted(s for s, props in subjects.items() if _RDFS_CLASS in props.get(_RDF_TYPE, ()))
+    # rdflib orders terms with Python-level comparisons; two IRIs compare as their strings, so
+    # wherever only IRIs are sorted, plain string keys give the same order at C speed.
+    all_iris = all(type(t) is URIRef for t in subjects)
+    top = [s for s, props in subjects.items() if _RDFS_CLASS in props.get(_RDF_TYPE, ())]
+    top.sort(key=str if all_iris else None)
     seen = set(top)
-    rest = sorted((False, references.get(s, 0), s) for s in subjects if s not in seen)
+    if all_iris:
+        rest = sorted((s for s in subjects if s not in seen), key=lambda s: (references.get(s, 0), str(s)))
+    else:
+        rest = [item[2] for item in sorted((False, references.get(s, 0), s) for s in subjects if s not in seen)]
     first_predicates = (_RDF_TYPE, _RDFS_LABEL)
-    for s in top + [item[2] for item in rest]:
+    for s in top + rest:
         props = subjects[s]
         order = [p for p in first_predicates if p in props]
-        order += sorted(props.keys() - set(order)) if order else sorted(props)
+        order += sorted(props.keys() - set(order), key=str) if order else sorted(props, key=str)
         parts = ["\n", subject_names[s]]
         for i, p in enumerate(order):
             parts.append(" ;\n    " if i else " ")
@@ -198,10 +207,13 @@ def _turtle(triples, nsgraph: Graph) -> str | None:
             if len(objects) == 1:
                 parts += (" ", object_names[objects[0]])
             else:
-                objects.sort()
-                for a, b in zip(objects, objects[1:]):
-                    if not a < b:  # objects that sort as equal: rdflib's order would depend on its store
-                        return None
+                if all(type(o) is URIRef for o in objects):
+                    objects.sort(key=str)  # distinct IRIs never sort as equal
+                else:
+                    objects.sort()
+                    for a, b in zip(objects, objects[1:]):
+                        if not a < b:  # objects that sort as equal: rdflib's order would depend on its store
+                            return None
                 parts += (" ", ",\n        ".join([object_names[o] for o in objects]))
         parts.append(" .\n")
         out.append("".join(parts))
@@ -386,7 +398,14 @@ def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:
     for prefix in ("void", "dcat", "dcterms", "foaf", "rdfs", "xsd"):
         g.bind(prefix, PREFIXES[prefix])
     d = DATASET
-    entities = {s for s in union.subjects() if isinstance(s, URIRef) and str(s).startswith(str(ID))}
+    with gc_paused():  # one walk over the graph for every count below
+        subjects, predicates, members = set(), set(), {}
+        for s, p, o in union:
+            subjects.add(s)
+            predicates.add(p)
+            if p == _RDF_TYPE:
+                members.setdefault(o, set()).add(s)
+    entities = {s for s in subjects if isinstance(s, URIRef) and str(s).startswith(str(ID))}
     g += [(d, RDF.type, VOID.Dataset), (d, RDF.type, DCAT.Dataset),
           (d, DCTERMS.title, Literal("LICN-KG: leadership in integrated care networks", lang="en")),
           (d, DCTERMS.description, Literal("A knowledge graph of the literature review by Mitterlechner (2020, International Journal of Integrated Care 20(3):6): its reference list, the 73 reviewed studies, their codings by level of analysis and kind of leadership mechanism, the figures the review reports, research avenues and tensions; every fact with its source.", lang="en")),
@@ -395,15 +414,15 @@ def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:
           (d, FOAF.homepage, URIRef(BASE)), (d, VOID.uriSpace, Literal(str(ID))),
           (d, VOID.sparqlEndpoint, URIRef(BASE + "sparql")),
           (d, VOID.triples, Literal(len(union))), (d, VOID.entities, Literal(len(entities))),
-          (d, VOID.distinctSubjects, Literal(len(set(union.subjects())))),
-          (d, VOID.properties, Literal(len(set(union.predicates())))),
-          (d, VOID.classes, Literal(len(set(union.objects(None, RDF.type)))))]
+          (d, VOID.distinctSubjects, Literal(len(subjects))),
+          (d, VOID.properties, Literal(len(predicates))),
+          (d, VOID.classes, Literal(len(members)))]
     for vocabulary in ("licn", "skos", "prov", "fabio", "biro", "cito", "bibo", "dcterms"):
         g.add((d, VOID.vocabulary, URIRef(str(PREFIXES[vocabulary]))))
-    for cls in sorted(set(union.objects(None, RDF.type))):
+    for cls in sorted(members):
         part = ID[f"dataset/licn-kg/class/{hashlib.sha1(str(cls).encode()).hexdigest()[:12]}"]
         g += [(d, VOID.classPartition, part), (part, VOID["class"], cls),
-              (part, VOID.entities, Literal(len(set(union.subjects(RDF.type, cls)))))]
+              (part, VOID.entities, Literal(len(members[cls])))]
     for named in sorted(ds.graphs(), key=lambda c: str(c.identifier)):
         if not str(named.identifier).startswith(str(GRAPH)):
             continue
