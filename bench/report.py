@@ -376,14 +376,19 @@ def markdown(results: dict) -> str:
     if serve:
         out += ["## `licn serve` beside Oxigraph server and rdflib-endpoint", ""]
         first = next(iter(serve.values()))
-        out.append(f"wrk on 127.0.0.1, 16 connections, 2 threads, {first.get('seconds')} s per run, "
-                   f"{first.get('repeats')} run(s) per cell" + (" after a 1 s warm-up" if first.get("warmup", True) else "")
-                   + "; the load generator shares the "
-                   f"{m['cores']} cores with the server. Requests: *dereference* = `GET /id/study/ref-88` with "
-                   "`Accept: text/turtle` (on the peers, which do not dereference, the CONSTRUCT query that gives "
+        runs = (f"{first.get('repeats')} runs per cell at the real size, "
+                f"{max(d.get('repeats', 0) for d in serve.values())} at the others" if len(serve) > 1
+                else f"{first.get('repeats')} run(s) per cell")
+        runs = runs if len({d.get("repeats") for d in serve.values()}) > 1 else f"{first.get('repeats')} run(s) per cell"
+        out.append(f"wrk on 127.0.0.1, 16 connections, 2 threads, {first.get('seconds')} s per run, {runs}"
+                   + (" after a 1 s warm-up" if first.get("warmup", True) else "")
+                   + f"; the load generator shares the {m['cores']} cores with the server. Requests: *dereference* = "
+                   "`GET /id/study/ref-88` with `Accept: text/turtle`, the 303 See Other and then the document it "
+                   "points to, counted as one (on the peers, which do not dereference, the CONSTRUCT query that gives "
                    "the same triples); *point* = `SELECT ?p ?o WHERE { <study/ref-88> ?p ?o }`; *aggregate* = codings "
-                   "and distinct cited entries per level (`GROUP BY`, every coding). Oxigraph: `oxigraph load` then "
-                   "`oxigraph serve-read-only --union-default-graph`; rdflib-endpoint: `rdflib-endpoint serve licn.nq`.")
+                   "and distinct cited entries per level (`GROUP BY`, every coding). Oxigraph: `oxigraph load`, "
+                   "`oxigraph optimize`, then `oxigraph serve-read-only --union-default-graph` (an on-disk RocksDB store, "
+                   "as the server keeps it); rdflib-endpoint: `rdflib-endpoint serve licn.nq`.")
         out.append("")
         for label, s in serve.items():
             out.append(f"### {_label(label)}")
@@ -403,7 +408,9 @@ def markdown(results: dict) -> str:
                         continue
                     runs = [r for r in e["runs"] if r.get("ok")]
                     if not runs:
-                        out.append(f"| {kind} | {name} | failed (status {e.get('status')}) | | | {e.get('bytes')} |")
+                        why = (f"no answer within wrk's 10 s timeout" if e.get("runs") and all(
+                            not r.get("requests") or not r.get("rps") for r in e["runs"]) else f"failed (status {e.get('status')})")
+                        out.append(f"| {kind} | {name} | {why} | | | {e.get('bytes')} |")
                         continue
                     rps = {"median": sorted(r["rps"] for r in runs)[len(runs) // 2], "min": min(r["rps"] for r in runs),
                            "max": max(r["rps"] for r in runs), "n": len(runs)}

@@ -46,6 +46,8 @@ class Plan:
     rdflib_sizes: list | None = None                  # sizes with an rdflib query suite (None: all)
     rdflib_timeouts: dict = field(default_factory=dict)  # size label -> per-query time limit for rdflib
     serve_warmup: bool = True
+    serve_repeats_large: int | None = None            # wrk runs per cell at the synthetic sizes
+    query_timeouts: dict = field(default_factory=dict)  # size label -> per-query time limit (both engines)
     attempts: dict = field(default_factory=dict)      # N -> (timeout s, memory cap MB): as-is build tried once
     stream_sizes: list = field(default_factory=list)  # N with the streamed core build (bench/stream.py)
     proposals: list = field(default_factory=list)     # (size label, proposed only?) for bench/proposals
@@ -57,8 +59,8 @@ QUICK = Plan("quick", cold_runs=1, phase_runs=0, sizes={100: 1, 500: 1},
 FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 1},
             query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=60, rdflib_max_triples=100_000,
             serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000],
-            attempts={100_000: (600, 14_000)}, stream_sizes=[10_000, 100_000],
-            rdflib_timeouts={"1000": 10},
+            attempts={100_000: (600, 10_000)}, stream_sizes=[10_000, 100_000],
+            rdflib_timeouts={"1000": 10}, query_timeouts={"100000": 30}, serve_repeats_large=2,
             proposals=[("1000", False), ("10000", True), ("100000", True)])
 
 
@@ -107,6 +109,16 @@ def run_child(argv: list[str], timeout_s: float, memory_limit_mb: int | None = N
 
 
 _CLOCK = {"t": time.perf_counter(), "section": None, "times": {}}
+
+
+_SETTLE = {"on": True}
+
+
+def settle(seconds: float = 3.0) -> None:
+    """Let the disk catch up (the large corpora write gigabytes) before the next measurement."""
+    os.sync()
+    if _SETTLE["on"]:
+        time.sleep(seconds)
 
 
 def say(text: str) -> None:
@@ -242,7 +254,9 @@ def bench_queries(dist: Path, plan: Plan, triples: int, label: str) -> dict:
         while True:
             skip = ",".join(done)
             timeout = plan.query_timeout_s * (len(list((ROOT / "queries").glob("*.rq"))) * repeats + 4) + 600
-            limit = plan.rdflib_timeouts.get(label, plan.query_timeout_s) if engine == "rdflib" else plan.query_timeout_s
+            limit = plan.query_timeouts.get(label, plan.query_timeout_s)
+            if engine == "rdflib":
+                limit = plan.rdflib_timeouts.get(label, limit)
             argv = [sys.executable, "-m", "bench.child", "queries", str(dist), engine, str(repeats), str(limit)]
             r = run_child(argv + ([skip] if skip else []), timeout)
             for line in r["stdout"].splitlines():
@@ -285,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the report again from the last run's bench/work/results-PLAN.json")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    _SETTLE["on"] = plan.name != "quick"
     if args.report_only:
         results = json.loads((WORK / f"results-{plan.name}.json").read_text(encoding="utf-8"))
         out = Path(args.out) if args.out else (ROOT / "bench" / "RESULTS.md" if plan.name == "full" else WORK / "RESULTS-quick.md")
@@ -311,8 +326,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     dists = {"real": (WORK / "dist-real", real["triples"])}
+    # The real-size measurements first, before the large corpora fill memory and the disk cache.
+    results["queries"] = {}
+    say("- stored-query suite at real")
+    results["queries"]["real"] = bench_queries(dists["real"][0], plan, real["triples"], "real")
+    results["serve"] = {}
+    if not args.no_serve:
+        say("- licn serve, oxigraph serve, rdflib-endpoint at real")
+        results["serve"]["real"] = run_serve_bench(dists["real"][0], WORK, plan.serve_seconds, plan.serve_repeats,
+                                                   peers=True, warmup=plan.serve_warmup)
     results["synthetic"] = {}
     for n, runs in sorted(plan.sizes.items()):
+        settle(1)
         say(f"- synthetic corpus of {n:,} studies")
         data_dir = WORK / f"synth-{n}"
         t = time.perf_counter()
@@ -344,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results["stream"] = {}
     for n in plan.stream_sizes:
+        settle()
         say(f"- streamed core build (proposal) of {n:,} studies")
         data_dir = WORK / f"synth-{n}"
         if not data_dir.exists():
@@ -384,16 +410,19 @@ def main(argv: list[str] | None = None) -> int:
             r = run_child([sys.executable, "-m", "bench.equivalence", str(folder)], 1200)
             results["equivalence"].append({"data": str(item), "rc": r["rc"], "output": r["stdout"].strip()[-500:]})
 
-    results["queries"] = {}
     for label, (dist, triples) in dists.items():
+        if label == "real":
+            continue
+        settle()
         say(f"- stored-query suite at {label}")
         results["queries"][label] = bench_queries(dist, plan, triples, label)
 
     if not args.no_serve:
-        results["serve"] = {}
-        for label in ["real"] + [str(n) for n in plan.serve_sizes if str(n) in dists]:
+        for label in [str(n) for n in plan.serve_sizes if str(n) in dists]:
+            settle()
             say(f"- licn serve, oxigraph serve, rdflib-endpoint at {label}")
-            results["serve"][label] = run_serve_bench(dists[label][0], WORK, plan.serve_seconds, plan.serve_repeats,
+            results["serve"][label] = run_serve_bench(dists[label][0], WORK, plan.serve_seconds,
+                                                      plan.serve_repeats_large or plan.serve_repeats,
                                                       peers=True, warmup=plan.serve_warmup)
 
     say("- report")
