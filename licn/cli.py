@@ -126,7 +126,6 @@ def cmd_query(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `licn queries | head` ends quietly
     parser = argparse.ArgumentParser(prog="licn", description="LICN-KG: leadership in integrated care networks as linked data.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -173,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=lambda a: __import__("licn.figures", fromlist=["cmd_figures"]).cmd_figures(a))
 
     args = parser.parse_args(argv)
+    if args.command != "serve":  # the server must outlive clients that hang up mid-answer
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `licn queries | head` ends quietly
     return args.func(args)
 
 

@@ -503,6 +503,13 @@ def test_licn_serve_command(dist, tmp_path):
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")
         assert (URIRef(BASE + "id/study/ref-58"), None, None) in parse(response.content, "text/turtle")
         assert [r.status_code for r in response.history] == [303]
+        request = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        for _ in range(20):  # clients that hang up before their answers are written must not stop the server
+            with socket.create_connection(("127.0.0.1", port)) as hangup:
+                hangup.sendall(request * 5)
+        time.sleep(0.5)
+        assert process.poll() is None, process.stderr.read() if process.poll() is not None else ""
+        assert httpx.get(url, headers={"Accept": "text/turtle"}, follow_redirects=True, trust_env=False).status_code == 200
     finally:
         process.terminate()
         process.wait(30)
