@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--base-iri", default=None, help="canonical base IRI of the data (default: https://w3id.org/licn/)")
     p.add_argument("--dist", default=str(paths.DIST))
+    p.add_argument("--processes", type=int, default=1, help="server processes sharing the port (default: 1)")
+    p.add_argument("--query-workers", type=int, default=2, help="SPARQL worker processes per server process (default: 2)")
+    p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=lambda a: __import__("licn.serve", fromlist=["cmd_serve"]).cmd_serve(a))
 
     p = sub.add_parser("push", help="upload the built graph to a SPARQL 1.1 triple store")

@@ -376,10 +376,18 @@ class Documents:
             neighbours.update([s, p])
         neighbours.discard(topic)
         for node in neighbours:
-            for p, o, _ in self.out.get(node, ()):
-                if p.value in (RDFS + "label", SKOS + "prefLabel"):
-                    found.add(ox.Triple(node, p, o))
+            found.update(self._label_triples.get(node, ()))
         return sorted(found, key=lambda t: (t.subject != topic, triple_key(t)))
+
+    @cached_property
+    def _label_triples(self) -> dict:
+        """node -> its rdfs:label and skos:prefLabel statements (what a document says of its neighbours)."""
+        found = defaultdict(list)
+        for subject, values in self.out.items():
+            for p, o, _ in values:
+                if p.value in (RDFS + "label", SKOS + "prefLabel"):
+                    found[subject].append(ox.Triple(subject, p, o))
+        return found
 
     def rdf(self, path: str, fmt: str, triples: list | None = None) -> bytes:
         """The document at path in an RDF format (a suffix of FORMATS); triples if already known."""

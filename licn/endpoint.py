@@ -5,10 +5,13 @@ limit can be stopped (the worker is killed and replaced). Results are cut at a c
 and SERVICE are refused before anything runs."""
 from __future__ import annotations
 
+import asyncio
+import json
 import multiprocessing
-import queue
+import pickle
 import re
-import threading
+import socket
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +56,7 @@ for _media, _key in RESULT_TYPES.items():
 for _media, _key in GRAPH_TYPES.items():
     FORMAT_PARAM.setdefault(_media, (RESULT_TYPES.get(_media), _key))
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 PREFIXES = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
@@ -191,28 +195,25 @@ def run_table(store: ox.Store, text: str, cap: int = DEFAULT_RESULT_CAP) -> Tabl
     return table
 
 
-def _solutions_document(columns: list[str], rows: list[list]) -> str:
-    """Rows as a SPARQL results document (rdflib's JSON writer), for pyoxigraph to read back in."""
-    from rdflib import BNode, Literal, URIRef, Variable
-    from rdflib.query import Result
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if not isinstance(term, ox.Literal):
+        raise Refused(400, "results holding quoted triples (RDF-star) are not supported by this endpoint")
+    if term.language:
+        return {"type": "literal", "value": term.value, "xml:lang": term.language}
+    if term.datatype.value == XSD_STRING:
+        return {"type": "literal", "value": term.value}
+    return {"type": "literal", "value": term.value, "datatype": term.datatype.value}
 
-    def rd(term):
-        if isinstance(term, ox.NamedNode):
-            return URIRef(term.value)
-        if isinstance(term, ox.BlankNode):
-            return BNode(term.value)
-        if not isinstance(term, ox.Literal):
-            raise Refused(400, "results holding quoted triples (RDF-star) are not supported by this endpoint")
-        if term.language:
-            return Literal(term.value, lang=term.language, normalize=False)
-        datatype = term.datatype.value if term.datatype else None
-        return Literal(term.value, datatype=None if datatype == "http://www.w3.org/2001/XMLSchema#string" else datatype,
-                       normalize=False)
 
-    result = Result("SELECT")
-    result.vars = [Variable(c) for c in columns]
-    result.bindings = [{Variable(c): rd(t) for c, t in zip(columns, row) if t is not None} for row in rows]
-    return result.serialize(format="json").decode("utf-8")
+def _solutions_document(columns: list[str], rows: list[list]) -> bytes:
+    """Rows as a SPARQL results JSON document, byte for byte as pyoxigraph writes one (tested)."""
+    bindings = [{c: _json_term(t) for c, t in zip(columns, row) if t is not None} for row in rows]
+    return json.dumps({"head": {"vars": columns}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def answer(store: ox.Store, text: str, result_format: str | None, graph_format: str | None,
@@ -238,8 +239,10 @@ def answer(store: ox.Store, text: str, result_format: str | None, graph_format: 
                     break
                 rows.append([solution[c] for c in columns])
             fmt, media = RESULT_FORMATS[result_format]
-            capped = ox.parse_query_results(_solutions_document(columns, rows), ox.QueryResultsFormat.JSON)
-            return media, capped.serialize(format=fmt), truncated
+            body = _solutions_document(columns, rows)
+            if fmt != ox.QueryResultsFormat.JSON:
+                body = ox.parse_query_results(body, ox.QueryResultsFormat.JSON).serialize(format=fmt)
+            return media, body, truncated
         if graph_format is None:
             raise Refused(406, "a CONSTRUCT or DESCRIBE result is available as " + ", ".join(sorted(GRAPH_TYPES)))
         triples, truncated = [], False
@@ -255,53 +258,84 @@ def answer(store: ox.Store, text: str, result_format: str | None, graph_format: 
 
 
 # -- worker processes with a time limit -------------------------------------------------------
+# The server talks to its workers from the event loop (length-prefixed pickles over a socket pair),
+# so that a query costs no thread hand-over; a worker past the time limit is killed and replaced.
 
-def _worker_main(conn, nq: str) -> None:
+_FRAME = struct.Struct("!Q")
+
+
+def _send_frame(sock: socket.socket, value) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_FRAME.pack(len(data)) + data)
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _worker_main(sock: socket.socket, nq: str) -> None:
     """Loop of a worker process: receive (function name, args), send back ('ok', value) or an error."""
     store = load_store(Path(nq))
-    conn.send(("ready", None))
     calls = {"answer": answer, "run_table": run_table}
+    _send_frame(sock, ("ready", None))
     while True:
         try:
-            name, args = conn.recv()
-        except EOFError:
+            name, args = pickle.loads(_recv_exactly(sock, _FRAME.unpack(_recv_exactly(sock, _FRAME.size))[0]))
+        except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", calls[name](store, *args)))
+            reply = ("ok", calls[name](store, *args))
         except Refused as exc:
-            conn.send(("refused", (exc.status, exc.message)))
+            reply = ("refused", (exc.status, exc.message))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a server error, never to a client
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        _send_frame(sock, reply)
 
 
 class _Worker:
     def __init__(self, ctx, nq: str):
-        self.conn, child = ctx.Pipe()
+        self.sock, child = socket.socketpair()
         self.process = ctx.Process(target=_worker_main, args=(child, nq), daemon=True, name="licn-sparql-worker")
         self.process.start()
         child.close()
-        self.ready = False
+        self.streams = None
 
-    def call(self, name: str, args: tuple, timeout: float):
-        if not self.ready:
-            if not self.conn.poll(60):
-                raise RuntimeError("the query worker did not start")
-            self.conn.recv()
-            self.ready = True
-        self.conn.send((name, args))
-        if not self.conn.poll(timeout):
+    async def _receive(self):
+        reader, _ = self.streams
+        size = _FRAME.unpack(await reader.readexactly(_FRAME.size))[0]
+        return pickle.loads(await reader.readexactly(size))
+
+    async def call(self, name: str, args: tuple, timeout: float):
+        """The worker's reply, or None when it did not answer within timeout seconds."""
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(sock=self.sock, limit=1 << 26)
+            await asyncio.wait_for(self._receive(), 120)  # the store is loaded
+        data = pickle.dumps((name, args), protocol=pickle.HIGHEST_PROTOCOL)
+        self.streams[1].write(_FRAME.pack(len(data)) + data)
+        try:
+            return await asyncio.wait_for(self._receive(), timeout)
+        except asyncio.TimeoutError:
             return None
-        return self.conn.recv()
 
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
-        self.conn.close()
+        if self.streams is not None:
+            self.streams[1].close()
+        self.sock.close()
 
 
 class QueryPool:
-    """A few worker processes over one N-Quads file; each call waits at most time_limit seconds."""
+    """A few worker processes over one N-Quads file; each call waits at most time_limit seconds.
+    Made and used inside one event loop (the server's)."""
 
     def __init__(self, nq: Path, workers: int = 2, time_limit: float = DEFAULT_TIME_LIMIT,
                  cap: int = DEFAULT_RESULT_CAP):
@@ -309,54 +343,56 @@ class QueryPool:
         self.time_limit = time_limit
         self.cap = cap
         self._ctx = multiprocessing.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: list[_Worker] = []
-        self._lock = threading.Lock()
         self._closed = False
         for _ in range(max(1, workers)):
             self._add()
 
     def _add(self) -> None:
         worker = _Worker(self._ctx, self.nq)
-        with self._lock:
-            self._all.append(worker)
-        self._idle.put(worker)
+        self._all.append(worker)
+        self._idle.put_nowait(worker)
 
-    def _call(self, name: str, args: tuple):
+    async def _call(self, name: str, args: tuple):
         if self._closed:
             raise RuntimeError("the query pool is closed")
-        worker = self._idle.get()
+        worker = await self._idle.get()
         try:
-            reply = worker.call(name, args, self.time_limit)
-        except (EOFError, OSError, RuntimeError):
+            reply = await worker.call(name, args, self.time_limit)
+        except (EOFError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
             reply = ("error", "the query worker stopped")
+        except BaseException:  # the request was cancelled (client gone): the worker's state is unknown
+            self._replace(worker)
+            raise
         if reply is None or reply[0] == "error":
-            worker.stop()
-            with self._lock:
-                self._all.remove(worker)
-            if not self._closed:
-                self._add()
+            self._replace(worker)
             if reply is None:
                 raise Refused(503, f"the query ran longer than the time limit of {self.time_limit:g} s and was stopped")
             raise RuntimeError(reply[1])
-        self._idle.put(worker)
+        self._idle.put_nowait(worker)
         status, value = reply
         if status == "refused":
             raise Refused(*value)
         return value
 
-    def answer(self, text: str, result_format: str | None, graph_format: str | None,
-               default_graphs=(), named_graphs=()) -> tuple[str, bytes, bool]:
-        check_query(text)
-        return self._call("answer", (text, result_format, graph_format, self.cap, tuple(default_graphs), tuple(named_graphs)))
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop()
+        self._all.remove(worker)
+        if not self._closed:
+            self._add()
 
-    def run_table(self, text: str) -> Table:
+    async def answer(self, text: str, result_format: str | None, graph_format: str | None,
+                     default_graphs=(), named_graphs=()) -> tuple[str, bytes, bool]:
         check_query(text)
-        return self._call("run_table", (text, self.cap))
+        return await self._call("answer", (text, result_format, graph_format, self.cap, tuple(default_graphs), tuple(named_graphs)))
+
+    async def run_table(self, text: str) -> Table:
+        check_query(text)
+        return await self._call("run_table", (text, self.cap))
 
     def close(self) -> None:
         self._closed = True
-        with self._lock:
-            workers, self._all = list(self._all), []
+        workers, self._all = list(self._all), []
         for worker in workers:
             worker.stop()

@@ -7,6 +7,7 @@ own suffix (.html, .ttl, .jsonld, .nt, .rdf). The pages are the same as the stat
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import socket
@@ -17,7 +18,6 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -53,6 +53,7 @@ GRAPH_OFFERS = [("text/turtle", "ttl"), ("application/x-turtle", "ttl"), ("appli
                 ("application/json", "jsonld"), ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
                 ("application/xml", "rdf")]
 MAX_BODY = 1_000_000
+DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 EXAMPLE_QUERY = """PREFIX licn: <https://w3id.org/licn/ontology#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -171,7 +172,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         table, error, status, text = None, None, 200, None
         try:
             text = bind(catalogue[name], values)
-            table = await run_in_threadpool(state["pool"].run_table, text)
+            table = await state["pool"].run_table(text)
         except QueryError as exc:
             error, status = str(exc), 400
         except Refused as exc:
@@ -221,8 +222,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
                 result_format, graph_format = chosen[0] or result_format, chosen[1] or graph_format
                 break
         try:
-            media, body, truncated = await run_in_threadpool(
-                state["pool"].answer, query, result_format, graph_format,
+            media, body, truncated = await state["pool"].answer(
+                query, result_format, graph_format,
                 params.get("default-graph-uri", []), params.get("named-graph-uri", []))
         except Refused as exc:
             return _text(exc.message, exc.status, Vary="Accept")
@@ -242,14 +243,19 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         rdflib_format = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}[key]
         return Response(graph.serialize(format=rdflib_format), media_type=FORMATS[key][0], headers={"Vary": "Accept"})
 
+    @functools.lru_cache(maxsize=DOCUMENT_CACHE)
+    def rendered(path: str, suffix: str) -> bytes:
+        """A resource's document; the data does not change while serving, so it is rendered once."""
+        if suffix == "html":
+            return docs.html(path, live=True).encode("utf-8")
+        return docs.rdf(path, suffix)
+
     async def document(request: Request) -> Response:
         path = request.path_params["path"]
         stem, dot, suffix = path.rpartition(".")
         if dot and suffix in FORMATS and path not in resources:  # an IRI may itself end in .ttl
             if stem in resources:
-                if suffix == "html":
-                    return html(docs.html(stem, live=True), vary=True)
-                return Response(docs.rdf(stem, suffix), media_type=FORMATS[suffix][0], headers={"Vary": "Accept"})
+                return Response(rendered(stem, suffix), media_type=FORMATS[suffix][0], headers={"Vary": "Accept"})
             if suffix == "html" and stem in lists:
                 return html(docs.html(stem, live=True))
             return _text(f"not found: /{path}", 404)
@@ -348,17 +354,67 @@ def serving(app, host: str = "127.0.0.1"):
         sock.close()
 
 
-def cmd_serve(args) -> int:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket. Made with an explicit IPPROTO_TCP so that asyncio sets
+    TCP_NODELAY on the connections it accepts, also in server processes that inherit it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def _serve_on(sock: socket.socket, dist: Path, base_iri: str | None, query_workers: int, access_log: bool) -> None:
+    """One server process: the application on an already listening socket."""
     import uvicorn
 
+    app = create_app(dist, base_iri, workers=query_workers)
+    config = uvicorn.Config(app, log_level="info", access_log=access_log, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _supervise(sock: socket.socket, args, count: int) -> int:
+    """Run count server processes on one socket; start a new one when one dies; stop all on a signal."""
+    import multiprocessing
+    import signal
+
+    ctx = multiprocessing.get_context("spawn")
+    spec = (sock, Path(args.dist), args.base_iri, args.query_workers, args.access_log)
+    stopping = threading.Event()
+
+    def start():
+        process = ctx.Process(target=_serve_on, args=spec, name="licn-serve")
+        process.start()
+        return process
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    processes = [start() for _ in range(count)]
+    while not stopping.wait(0.5):
+        for i, process in enumerate(processes):
+            if not process.is_alive():
+                log.warning("server process %s ended with code %s; starting another", process.pid, process.exitcode)
+                processes[i] = start()
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(30)
+    return 0
+
+
+def cmd_serve(args) -> int:
     dist = Path(args.dist)
     try:
-        app = create_app(dist, args.base_iri)
+        app = create_app(dist, args.base_iri)  # checks the folder and the base before anything listens
     except FileNotFoundError as exc:
         print(f"licn serve: {exc}", file=sys.stderr)
         return 2
     base = app.state.base
+    sock = listening_socket(args.host, args.port)
     print(f"serving {dist}/ at http://{args.host}:{args.port}/ (IRIs under {base} map onto it); "
-          f"SPARQL at http://{args.host}:{args.port}/sparql", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
+          f"SPARQL at http://{args.host}:{args.port}/sparql; {args.processes} server process(es)", file=sys.stderr)
+    if args.processes <= 1:
+        _serve_on(sock, dist, args.base_iri, args.query_workers, args.access_log)
+        return 0
+    return _supervise(sock, args, args.processes)

@@ -2,6 +2,7 @@
 pages, the SPARQL 1.1 protocol (also through SPARQLWrapper), and what the endpoint refuses."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -517,6 +518,68 @@ def test_licn_serve_command(dist, tmp_path):
     assert missing.returncode == 2 and "run 'licn build' first" in missing.stderr
 
 
+def _server_children(pid: int) -> set[int]:
+    """The processes pid started through multiprocessing (not its resource tracker)."""
+    from pathlib import Path
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text():
+                    found.add(int(child))
+    return found
+
+
+def _wait_for(url: str, process, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.get(url, headers={"Accept": "text/turtle"}, follow_redirects=True, trust_env=False)
+        except httpx.TransportError:
+            assert process.poll() is None and time.monotonic() < deadline, "licn serve did not answer"
+            time.sleep(0.2)
+
+
+def test_several_server_processes_share_the_port_and_are_replaced(dist):
+    """--processes 2: both answer on one port; a killed one is replaced; SIGTERM stops them all."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "licn.cli", "serve", "--port", str(port), "--dist", str(dist),
+                                "--processes", "2", "--query-workers", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/id/study/ref-58"
+        assert _wait_for(url, process).status_code == 200
+        servers = _server_children(process.pid)
+        assert len(servers) == 2, servers
+        killed = min(servers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(_server_children(process.pid) - {killed}) < 2:
+            assert time.monotonic() < deadline, "the killed server process was not replaced"
+            time.sleep(0.2)
+        for _ in range(20):
+            answer = _wait_for(url + ".ttl", process)
+            assert answer.status_code == 200 and b"ref-58" in answer.content
+        sparql = httpx.get(f"http://127.0.0.1:{port}/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                           headers={"Accept": "application/sparql-results+json"}, trust_env=False)
+        assert sparql.json()["boolean"] is True
+        everyone = _server_children(process.pid)
+    finally:
+        process.terminate()
+        process.wait(60)
+    assert process.returncode == 0, process.stderr.read()
+    time.sleep(0.5)
+    assert not [p for p in everyone if os.path.exists(f"/proc/{p}") and "licn" in open(f"/proc/{p}/cmdline").read()]
+
+
 def test_iri_ending_in_a_suffix_still_negotiates(client):
     """The VoID distribution nodes have IRIs like .../dump/licn.ttl: the IRI wins over the suffix."""
     response = client.get("/id/dataset/licn-kg/dump/licn.ttl", headers={"Accept": "text/turtle"})
@@ -532,8 +595,9 @@ def test_results_are_what_the_engine_writes(client, dist):
 
     store = ox.Store()
     store.bulk_load(path=str(dist / "licn.nq"), format=ox.RdfFormat.N_QUADS)
-    query = ("SELECT ?s ?o ?b ?lit WHERE { ?s ?p ?o . OPTIONAL { ?o ?q ?b FILTER isBlank(?b) } "
-             "BIND(STRLANG(\"x\", \"de\") AS ?lit) } ORDER BY ?s ?p ?o LIMIT 300")
+    query = ("SELECT ?s ?o ?b ?lit ?ctl WHERE { ?s ?p ?o . OPTIONAL { ?o ?q ?b FILTER isBlank(?b) } "
+             "BIND(STRLANG(\"x\", \"de\") AS ?lit) BIND(\"a\\u0001\\tb\\\"\u00e9\u2028\\\\\" AS ?ctl) } "
+             "ORDER BY ?s ?p ?o LIMIT 300")
     for accept, fmt in (("application/sparql-results+json", ox.QueryResultsFormat.JSON),
                         ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
                         ("text/csv", ox.QueryResultsFormat.CSV), ("text/tab-separated-values", ox.QueryResultsFormat.TSV)):
