@@ -121,7 +121,9 @@ def _url(port: int, path: str, query: str | None = None) -> str:
 
 def licn_server(bin_dir: Path, dist: Path) -> Server:
     port = free_port()
-    return Server("licn serve", [str(bin_dir / "licn"), "serve", "--dist", str(dist), "--host", HOST, "--port", str(port)],
+    # one server process per core, as Oxigraph uses every core; one SPARQL worker process each
+    return Server("licn serve", [str(bin_dir / "licn"), "serve", "--dist", str(dist), "--host", HOST, "--port", str(port),
+                                 "--processes", str(os.cpu_count() or 1), "--query-workers", "1"],
                   port, {"dereference": (_url(port, "/id/study/ref-88"), TURTLE),
                          "point": (_url(port, "/sparql", POINT), RESULTS_JSON),
                          "aggregate": (_url(port, "/sparql", AGGREGATE), RESULTS_JSON),

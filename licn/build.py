@@ -1,9 +1,11 @@
 """licn build: load, validate, check, write dumps; atomically, or not at all."""
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from .checks import run_checks
 from .dataset import load_layers, make_dataset, ontology_triples, union_graph
 from .dumps import void_graph, write_dumps
 from .figures import write_figures
-from .site import write_site
+from .site import finish_site, write_site_documents
 from .validate import Violation, validate_graph
 
 
@@ -84,10 +86,16 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
         (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
         phases["serialise"] = time.perf_counter() - t
         t = time.perf_counter()
-        write_figures(staging, staging / "figures")
+        # The figures (mostly matplotlib) are drawn in a second process while this one writes the
+        # site's documents; both read only the dumps just written.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as background:
+            figures = background.submit(write_figures, staging, staging / "figures")
+            docs = write_site_documents(staging)
+            phases["site documents"] = time.perf_counter() - t
+            figures.result()
         phases["figures"] = time.perf_counter() - t
         t = time.perf_counter()
-        write_site(ds, staging)
+        finish_site(docs, staging)
         phases["site"] = time.perf_counter() - t
         _replace_dir(staging, out)
     except BaseException:

@@ -28,15 +28,19 @@ def _write(path: Path, content: str | bytes) -> None:
 
 
 def write_site(ds: Dataset, out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Path:
-    """Write out/site/ from the dumps in out/ (ds is the dataset they were written from)."""
+    """Write out/site/ from the dumps and figures in out/ (ds is the dataset they were written from)."""
+    docs = write_site_documents(out, base, queries)
+    return finish_site(docs, out)
+
+
+def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Documents:
+    """The first part of the site, which needs only the dumps: every resource's documents and the lists."""
     out = Path(out)
     site = out / "site"
     if site.exists():
         shutil.rmtree(site)
     site.mkdir()
-    catalogue = load_catalogue(queries)
-    docs = Documents.from_dist(out, base, catalogue)
-
+    docs = Documents.from_dist(out, base, load_catalogue(queries))
     for path in docs.resource_paths:
         _write(site / f"{path}.html", docs.html(path))
         triples = docs.triples(path)
@@ -45,7 +49,14 @@ def write_site(ds: Dataset, out: Path, base: str = BASE, queries: Path = paths.Q
                 _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
     for path in docs.list_paths():
         _write(site / f"{path}.html", docs.html(path))
+    return docs
 
+
+def finish_site(docs: Documents, out: Path) -> Path:
+    """The rest of the site, once the figures are drawn: downloads, figures, landing page, queries."""
+    out = Path(out)
+    site = out / "site"
+    catalogue = docs.catalogue
     downloads = dump_list(out)
     for item in downloads:
         _write(site / "dumps" / item["name"], (out / item["name"]).read_bytes())
