@@ -35,7 +35,7 @@ def build(data_dir: str, out_dir: str) -> dict:
     imported = time.perf_counter() - T0
     steps: dict[str, float] = {}
     # Finer steps than BuildResult.phases: each function build() calls, timed where it is looked up.
-    for name in ("load_layers", "ontology_triples", "catalogue_triples", "make_dataset", "union_graph",
+    for name in ("load_layers", "ontology_triples", "catalogue_triples", "BuiltGraph",
                  "validate_graph", "run_checks", "write_dumps", "void_graph", "write_extras"):
         if hasattr(b, name):
             setattr(b, name, _timed(steps, name, getattr(b, name)))

@@ -18,7 +18,7 @@ from rdflib import Dataset, Graph
 
 from licn import dumps
 from licn.catalogue import catalogue_triples
-from licn.dataset import load_layers, make_dataset, ontology_triples, union_graph
+from licn.dataset import BuiltGraph, load_layers, ontology_triples
 from loaders.vocab import PREFIXES
 
 
@@ -45,6 +45,18 @@ def reference_jsonld(union: Graph) -> str:
     return json.dumps(dumps._normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
+def reference_dataset(data: BuiltGraph) -> Dataset:
+    """The built graph as an rdflib Dataset (a named graph per layer), for rdflib's own writers."""
+    ds = Dataset()
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True, replace=True)
+    for name, triples in data.graphs.items():
+        g = ds.graph(name)
+        for triple in sorted(triples):
+            g.add(triple)
+    return ds
+
+
 def reference_dumps(ds: Dataset, union: Graph) -> dict[str, str]:
     return {
         "licn.nt": dumps.sorted_lines(union.serialize(format="nt")),
@@ -55,10 +67,10 @@ def reference_dumps(ds: Dataset, union: Graph) -> dict[str, str]:
     }
 
 
-def fast_dumps(ds: Dataset, union: Graph) -> dict[str, str]:
+def fast_dumps(data: BuiltGraph) -> dict[str, str]:
     """What licn.dumps.write_dumps writes (as the build calls it)."""
     with tempfile.TemporaryDirectory() as folder:
-        dumps.write_dumps(ds, union, Path(folder))
+        dumps.write_dumps(data, Path(folder))
         return {name: (Path(folder) / name).read_text(encoding="utf-8")
                 for name in ("licn.nt", "licn.nq", "licn.ttl", "licn.trig", "licn.jsonld")}
 
@@ -68,13 +80,14 @@ def compare(data_dir: Path) -> dict:
     layers = load_layers(data_dir)
     layers["ontology"] = ontology_triples()
     layers["catalogue"] = catalogue_triples()
-    ds = make_dataset(layers)
-    union = union_graph(ds)
+    data = BuiltGraph(layers)
+    ds = reference_dataset(data)
+    union = data.union_graph()
     t = time.perf_counter()
     ref = reference_dumps(ds, union)
     t_ref = time.perf_counter() - t
     t = time.perf_counter()
-    fast = fast_dumps(ds, union)
+    fast = fast_dumps(data)
     t_fast = time.perf_counter() - t
     differ = [name for name in ref if ref[name] != fast[name]]
     return {"data": str(data_dir), "triples": len(union), "identical": not differ, "differ": differ,

@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from licn.catalogue import catalogue_triples
-from licn.dataset import load_layers, make_dataset, ontology_triples, union_graph
+from licn.dataset import BuiltGraph, load_layers, ontology_triples
 from licn.validate import compile_shapes, quick_conforms, shapes_graph
 
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     layers = load_layers()
     layers["ontology"] = ontology_triples()
     layers["catalogue"] = catalogue_triples()
-    union = union_graph(make_dataset(layers))
+    union = BuiltGraph(layers).union_graph()
     shapes = shapes_graph()
     compiled = compile_shapes(shapes)
     predicates = sorted({p["path"] for s in compiled for p in s["properties"] + [m for alt in s["or"] for m in alt]})

@@ -9,15 +9,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib.namespace import RDF
-
 from loaders.common import DataError
 from loaders.vocab import LICN
 
 from . import paths
 from .catalogue import catalogue_triples
 from .checks import run_checks
-from .dataset import load_layers, make_dataset, ontology_triples, union_graph
+from .dataset import BuiltGraph, load_layers, ontology_triples
 from .dumps import void_graph, write_dumps
 from .figures import write_figures
 from .site import finish_site, write_site_documents
@@ -59,18 +57,18 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
         raise BuildError(f"the data has {len(exc.problems)} problem(s):\n{exc}") from None
     layers["ontology"] = ontology_triples()
     layers["catalogue"] = catalogue_triples()
-    ds = make_dataset(layers)
+    data = BuiltGraph(layers)
+    del layers
     phases["load"] = time.perf_counter() - start
 
     t = time.perf_counter()
-    union = union_graph(ds)
-    conforms, violations = validate_graph(union)
+    conforms, violations = validate_graph(data)
     if not conforms:
         raise BuildError(_violation_report(violations))
     phases["validate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    failures = run_checks(ds)
+    failures = run_checks(data)
     if failures:
         raise BuildError("the violation checks found problems:\n" + "\n".join(failures))
     phases["checks"] = time.perf_counter() - t
@@ -81,8 +79,8 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     staging.chmod(0o755)
     try:
-        write_dumps(ds, union, staging)
-        void = void_graph(ds, union, staging)
+        write_dumps(data, staging)
+        void = void_graph(data, staging)
         (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
         phases["serialise"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -102,9 +100,9 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildResult(
-        out=out, triples=len(union),
-        studies=len(set(union.subjects(RDF.type, LICN.Study))),
-        codings=len(set(union.subjects(RDF.type, LICN.Coding))),
+        out=out, triples=len(data.union),
+        studies=len(data.subjects_of_type(LICN.Study)),
+        codings=len(data.subjects_of_type(LICN.Coding)),
         conforms=conforms, seconds=time.perf_counter() - start, phases=phases)
 
 

@@ -3,27 +3,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Dataset
-
 from . import paths
 from .catalogue import parse_query_file, run_oxigraph
+from .dataset import BuiltGraph
 
 
-def dataset_store(ds: Dataset):
-    """The dataset in an in-memory pyoxigraph store, through the same N-Quads text rdflib writes."""
+def dataset_store(data: BuiltGraph):
+    """The built graph in an in-memory pyoxigraph store, through the N-Quads text of the dumps."""
     import pyoxigraph as ox
 
     from .dumps import gc_paused, nquads
     store = ox.Store()
     with gc_paused():
-        text = nquads(ds).encode("utf-8")
+        text = nquads(data).encode("utf-8")
     store.load(text, format=ox.RdfFormat.N_QUADS)
     return store
 
 
-def run_checks(ds: Dataset, folder: Path = paths.CHECKS, store=None) -> list[str]:
+def run_checks(data: BuiltGraph | None, folder: Path = paths.CHECKS, store=None) -> list[str]:
     """One message per offending row, naming the check; empty when all checks pass."""
-    store = store if store is not None else dataset_store(ds)
+    store = store if store is not None else dataset_store(data)
     failures = []
     for path in sorted(folder.glob("*-violation.rq")):
         query = parse_query_file(path)

@@ -1,9 +1,10 @@
-"""From data/ to one rdflib Dataset with a named graph per layer."""
+"""From data/ to the built graph: a set of triples per named graph (layer)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from loaders import (
     agenda,
@@ -93,22 +94,33 @@ def ontology_triples(ontology_dir: Path = paths.ONTOLOGY) -> list[tuple]:
     return list(g)
 
 
-def make_dataset(layers: dict[str, list[tuple]]) -> Dataset:
-    """A Dataset whose named graphs are filled in sorted order, so serialisations are stable."""
-    ds = Dataset()
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    for layer in sorted(layers):
-        g = ds.graph(graph_iri(layer))
-        for triple in sorted(set(layers[layer])):
+class BuiltGraph:
+    """The built graph as plain Python: the set of triples of each named graph (one per layer).
+
+    No rdflib store is filled on the way: the writers, the quick SHACL check and the check store
+    read these sets directly; an rdflib Graph of the union is made only where rdflib itself has to
+    look (pyshacl's report, or a statement the fast writers leave to rdflib)."""
+
+    def __init__(self, layers: dict[str, list[tuple]]):
+        self.graphs: dict[URIRef, set] = {graph_iri(layer): set(layers[layer]) for layer in sorted(layers)}
+        self.union: set = set().union(*self.graphs.values())
+        self._pairs: dict | None = None
+
+    def subject_objects(self, predicate):
+        """(subject, object) pairs of a predicate over the union, as rdflib's Graph gives them."""
+        if self._pairs is None:
+            self._pairs = {}
+            for s, p, o in self.union:
+                self._pairs.setdefault(p, []).append((s, o))
+        return iter(self._pairs.get(predicate, ()))
+
+    def subjects_of_type(self, cls) -> set:
+        return {s for s, o in self.subject_objects(RDF.type) if o == cls}
+
+    def union_graph(self) -> Graph:
+        g = Graph()
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns, override=True, replace=True)
+        for triple in sorted(self.union):
             g.add(triple)
-    return ds
-
-
-def union_graph(ds: Dataset) -> Graph:
-    g = Graph()
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns, override=True, replace=True)
-    for triple in sorted({t for ctx in ds.graphs() for t in ctx}):
-        g.add(triple)
-    return g
+        return g

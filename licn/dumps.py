@@ -7,13 +7,17 @@ import hashlib
 import json
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from typing import TYPE_CHECKING
+
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 from rdflib.plugins.serializers.nt import _quoteLiteral
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from loaders.vocab import BASE, DCAT, GRAPH, ID, PREFIXES, VOID, review_iri
+
+if TYPE_CHECKING:
+    from .dataset import BuiltGraph
 
 
 _RDF_FIRST, _RDF_REST, _RDF_NIL, _RDF_TYPE = RDF.first, RDF.rest, RDF.nil, RDF.type
@@ -48,22 +52,21 @@ def gc_paused():
             gc.enable()
 
 
-def write_dumps(ds: Dataset, union: Graph, out: Path) -> None:
+def write_dumps(data: BuiltGraph, out: Path) -> None:
     """Write every dump into out/."""
     with gc_paused():
-        _write_dumps(ds, union, out)
+        _write_dumps(data, out)
 
 
-def _write_dumps(ds: Dataset, union: Graph, out: Path) -> None:
-    triples = list(union)  # each graph is walked once and its statements shared by the writers
-    graphs = [(g, list(g)) for g in _graphs(ds)]
+def _write_dumps(data: BuiltGraph, out: Path) -> None:
+    triples = list(data.union)  # listed once and shared by the writers
     n3 = _N3()
-    (out / "licn.nt").write_text(sorted_lines(ntriples(union, triples, n3)), encoding="utf-8")
-    (out / "licn.nq").write_text(sorted_lines(nquads(ds, graphs, n3)), encoding="utf-8")
+    (out / "licn.nt").write_text(sorted_lines(ntriples(triples, n3)), encoding="utf-8")
+    (out / "licn.nq").write_text(sorted_lines(nquads(data, n3)), encoding="utf-8")
     del n3
-    (out / "licn.ttl").write_text(turtle(union, triples), encoding="utf-8")
-    (out / "licn.trig").write_text(trig(ds, graphs), encoding="utf-8")
-    (out / "licn.jsonld").write_text(jsonld(union, triples), encoding="utf-8")
+    (out / "licn.ttl").write_text(turtle(data, triples), encoding="utf-8")
+    (out / "licn.trig").write_text(trig(data), encoding="utf-8")
+    (out / "licn.jsonld").write_text(jsonld(data, triples), encoding="utf-8")
 
 
 # The writers below give exactly the text rdflib's serialisers give (N-Triples, N-Quads, Turtle,
@@ -89,38 +92,31 @@ def _replace_unencodable(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _graphs(ds: Dataset):
-    """The graphs rdflib's N-Quads writer walks, in its order."""
-    return ds.graphs() if isinstance(ds, Dataset) else ds.contexts()
-
-
-def ntriples(graph: Graph, triples=None, n3: _N3 | None = None) -> str:
-    """graph.serialize(format="nt"), in the store's order (triples: the graph's, already listed)."""
+def ntriples(triples, n3: _N3 | None = None) -> str:
+    """The statements as rdflib's N-Triples writer gives them, in the order given."""
     n3 = n3 if n3 is not None else _N3()
-    rows = [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} .\n"
-            for s, p, o in (triples if triples is not None else graph)]
+    rows = [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} .\n" for s, p, o in triples]
     text = "".join(rows)
     text.encode("utf-8")  # rdflib's N-Triples writer refuses what UTF-8 cannot encode
     return text
 
 
-def nquads(ds: Dataset, graphs=None, n3: _N3 | None = None) -> str:
-    """ds.serialize(format="nquads"), in the store's order (graphs: (graph, its triples) pairs)."""
+def nquads(data: BuiltGraph, n3: _N3 | None = None) -> str:
+    """Every named graph's statements as rdflib's N-Quads writer gives them (unsorted)."""
     n3 = n3 if n3 is not None else _N3()
     rows = []
-    for context, triples in (graphs if graphs is not None else ((g, g) for g in _graphs(ds))):
-        name = context.identifier
-        g = name.n3() if name and name != DATASET_DEFAULT_GRAPH_ID else ""
+    for name, triples in data.graphs.items():
+        g = name.n3()
         rows += [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} {g} .\n"
                  for s, p, o in triples]
     rows.append("\n")
     return _replace_unencodable("".join(rows))
 
 
-def turtle(graph: Graph, triples=None) -> str:
-    """graph.serialize(format="turtle")."""
-    text = _turtle(triples if triples is not None else graph, graph)
-    return text if text is not None else graph.serialize(format="turtle")
+def turtle(data: BuiltGraph, triples=None) -> str:
+    """The union as rdflib's Turtle writer gives it."""
+    text = _turtle(triples if triples is not None else data.union, _fresh_prefix_graph())
+    return text if text is not None else data.union_graph().serialize(format="turtle")
 
 
 def _turtle(triples, nsgraph: Graph) -> str | None:
@@ -228,24 +224,23 @@ def _fresh_prefix_graph() -> Graph:
     return g
 
 
-def trig(ds: Dataset, graphs=None) -> str:
+def trig(data: BuiltGraph) -> str:
     """TriG with the named graphs in sorted order, each body as rdflib writes its Turtle."""
     head, bodies = set(), []
     nsgraph = _fresh_prefix_graph()
-    pairs = graphs if graphs is not None else [(g, g) for g in ds.graphs()]
-    for named, triples in sorted(pairs, key=lambda pair: str(pair[0].identifier)):
-        if len(named) == 0:
+    for name, triples in sorted(data.graphs.items(), key=lambda pair: str(pair[0])):
+        if not triples:
             continue
         text = _turtle(triples, nsgraph)
         if text is None:
             g = _fresh_prefix_graph()
-            for triple in sorted(named):
+            for triple in sorted(triples):
                 g.add(triple)
             text = g.serialize(format="turtle")
         lines = text.splitlines()
         head.update(line for line in lines if line.startswith("@prefix"))
         body = [("    " + line) if line else "" for line in lines if not line.startswith("@prefix")]
-        bodies.append(f"<{named.identifier}> {{\n" + "\n".join(body).strip("\n") + "\n}\n")
+        bodies.append(f"<{name}> {{\n" + "\n".join(body).strip("\n") + "\n}\n")
     return "\n".join(sorted(head)) + "\n\n" + "\n".join(bodies)
 
 
@@ -259,25 +254,27 @@ def _normalise(value):
     return value
 
 
-def jsonld(union: Graph, triples=None) -> str:
+def jsonld(data: BuiltGraph, triples=None) -> str:
+    """The union as JSON-LD with the prefixes as context, as rdflib writes it, arrays sorted."""
     context = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
-    data = _jsonld_data(union, context, triples)
-    if data is None:
-        data = json.loads(union.serialize(format="json-ld", context=context))
-    text = json.dumps(_normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    document = _jsonld_data(context, triples if triples is not None else data.union)
+    if document is None:
+        document = json.loads(data.union_graph().serialize(format="json-ld", context=context))
+    text = json.dumps(_normalise(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # rdflib replaces what UTF-8 cannot encode before the arrays are sorted
-        data = json.loads(union.serialize(format="json-ld", context=context))
-        text = json.dumps(_normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+        document = json.loads(data.union_graph().serialize(format="json-ld", context=context))
+        text = json.dumps(_normalise(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     return text
 
 
 _NATIVE = (str, int, float, bool)
 
 
-def _jsonld_data(graph: Graph, context_data: dict, triples=None):
-    """What json.loads(graph.serialize(format="json-ld", context=context_data)) gives, up to the
+def _jsonld_data(context_data: dict, triples):
+    """What json.loads(graph.serialize(format="json-ld", context=context_data)) gives for a graph of
+    these triples, up to the
     order of arrays, or None where rdflib itself must write it. Follows rdflib's jsonld.Converter
     for a context of prefixes only: IRIs as compact IRIs, rdf:type as @type, literals as @value
     with @type or @language, booleans, integers, doubles and strings as native values."""
@@ -285,8 +282,6 @@ def _jsonld_data(graph: Graph, context_data: dict, triples=None):
     from rdflib.plugins.shared.jsonld.context import UNDEF, Context
     from rdflib.plugins.shared.jsonld.keys import ID, VOCAB
 
-    if graph.context_aware:
-        return None
     context = Context(context_data, base=None)
     converter = Converter(context, (False,), False)
     if not context.active or not converter.use_native_types:
@@ -325,7 +320,7 @@ def _jsonld_data(graph: Graph, context_data: dict, triples=None):
     nodes: dict = {}
     order_matters = []
     is_bnode = BNode.__instancecheck__
-    for s, p, o in (triples if triples is not None else graph):
+    for s, p, o in triples:
         if is_bnode(s) or is_bnode(o) or not isinstance(s, URIRef) or p == _RDF_FIRST or o == _RDF_NIL:
             return None
         node = nodes.get(s)
@@ -392,7 +387,7 @@ def _jsonld_data(graph: Graph, context_data: dict, triples=None):
     return result
 
 
-def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:
+def void_graph(data: BuiltGraph, out: Path) -> Graph:
     """VoID + DCAT: counts per graph and class, distributions, licence."""
     g = Graph()
     for prefix in ("void", "dcat", "dcterms", "foaf", "rdfs", "xsd"):
@@ -400,7 +395,7 @@ def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:
     d = DATASET
     with gc_paused():  # one walk over the graph for every count below
         subjects, predicates, members = set(), set(), {}
-        for s, p, o in union:
+        for s, p, o in data.union:
             subjects.add(s)
             predicates.add(p)
             if p == _RDF_TYPE:
@@ -413,7 +408,7 @@ def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:
           (d, DCTERMS.source, URIRef("https://doi.org/10.5334/ijic.5420")),
           (d, FOAF.homepage, URIRef(BASE)), (d, VOID.uriSpace, Literal(str(ID))),
           (d, VOID.sparqlEndpoint, URIRef(BASE + "sparql")),
-          (d, VOID.triples, Literal(len(union))), (d, VOID.entities, Literal(len(entities))),
+          (d, VOID.triples, Literal(len(data.union))), (d, VOID.entities, Literal(len(entities))),
           (d, VOID.distinctSubjects, Literal(len(subjects))),
           (d, VOID.properties, Literal(len(predicates))),
           (d, VOID.classes, Literal(len(members)))]
@@ -423,12 +418,12 @@ def void_graph(ds: Dataset, union: Graph, out: Path) -> Graph:
         part = ID[f"dataset/licn-kg/class/{hashlib.sha1(str(cls).encode()).hexdigest()[:12]}"]
         g += [(d, VOID.classPartition, part), (part, VOID["class"], cls),
               (part, VOID.entities, Literal(len(members[cls])))]
-    for named in sorted(ds.graphs(), key=lambda c: str(c.identifier)):
-        if not str(named.identifier).startswith(str(GRAPH)):
+    for name, triples in sorted(data.graphs.items(), key=lambda pair: str(pair[0])):
+        if not str(name).startswith(str(GRAPH)):
             continue
-        layer = ID[f"dataset/licn-kg/graph/{str(named.identifier)[len(str(GRAPH)):]}"]
-        g += [(d, VOID.subset, layer), (layer, RDF.type, VOID.Dataset), (layer, RDFS.label, Literal(str(named.identifier)[len(str(GRAPH)):])),
-              (layer, DCTERMS.identifier, named.identifier), (layer, VOID.triples, Literal(len(named)))]
+        layer = ID[f"dataset/licn-kg/graph/{str(name)[len(str(GRAPH)):]}"]
+        g += [(d, VOID.subset, layer), (layer, RDF.type, VOID.Dataset), (layer, RDFS.label, Literal(str(name)[len(str(GRAPH)):])),
+              (layer, DCTERMS.identifier, name), (layer, VOID.triples, Literal(len(triples)))]
     for name, media in sorted(DUMPS.items()):
         dist = ID[f"dataset/licn-kg/dump/{name}"]
         g += [(d, DCAT.distribution, dist), (d, VOID.dataDump, URIRef(BASE + "dumps/" + name)),

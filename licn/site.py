@@ -10,8 +10,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from rdflib import Dataset
-
 from loaders.vocab import BASE
 
 from . import paths
@@ -27,8 +25,8 @@ def _write(path: Path, content: str | bytes) -> None:
     path.write_bytes(content)
 
 
-def write_site(ds: Dataset, out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Path:
-    """Write out/site/ from the dumps and figures in out/ (ds is the dataset they were written from)."""
+def write_site(out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Path:
+    """Write out/site/ from the dumps and figures in out/."""
     docs = write_site_documents(out, base, queries)
     return finish_site(docs, out)
 

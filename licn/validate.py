@@ -15,6 +15,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 from loaders.vocab import SH
 
 from . import paths
+from .dataset import BuiltGraph
 from .dumps import gc_paused
 
 
@@ -46,7 +47,7 @@ def _short(g: Graph, term) -> str:
         return str(term)
 
 
-def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list[Violation]]:
+def validate_graph(data: Graph | BuiltGraph, shapes: Graph | None = None) -> tuple[bool, list[Violation]]:
     """Validate a graph that already holds the ontology (class hierarchy) with the data.
 
     A graph the quick check passes conforms; anything else (a violation, or shapes that use more
@@ -55,6 +56,8 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list
     with gc_paused():
         if quick_conforms(data, shapes):
             return True, []
+    if isinstance(data, BuiltGraph):
+        data = data.union_graph()
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes,
                                          inference="none", advanced=True, allow_warnings=False)
     violations = []

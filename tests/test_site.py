@@ -170,7 +170,7 @@ def test_site_build_time(dist, tmp_path, capsys):
     for name in ("licn.nq", "licn.nt", "licn.ttl", "licn.trig", "licn.jsonld", "void.ttl"):
         (copy / name).write_bytes((dist / name).read_bytes())
     start = time.perf_counter()
-    write_site(None, copy)
+    write_site(copy)
     seconds = time.perf_counter() - start
     with capsys.disabled():
         print(f"\nstatic site: {sum(1 for p in (copy / 'site').rglob('*') if p.is_file())} files in {seconds:.2f} s")
