@@ -5,24 +5,10 @@ from pathlib import Path
 
 from . import paths
 from .catalogue import parse_query_file, run_oxigraph
-from .dataset import BuiltGraph
 
 
-def dataset_store(data: BuiltGraph):
-    """The built graph in an in-memory pyoxigraph store, through the N-Quads text of the dumps."""
-    import pyoxigraph as ox
-
-    from .dumps import gc_paused, nquads
-    store = ox.Store()
-    with gc_paused():
-        text = nquads(data).encode("utf-8")
-    store.load(text, format=ox.RdfFormat.N_QUADS)
-    return store
-
-
-def run_checks(data: BuiltGraph | None, folder: Path = paths.CHECKS, store=None) -> list[str]:
-    """One message per offending row, naming the check; empty when all checks pass."""
-    store = store if store is not None else dataset_store(data)
+def run_checks(store, folder: Path = paths.CHECKS) -> list[str]:
+    """One message per offending row of a check over a pyoxigraph store; empty when all pass."""
     failures = []
     for path in sorted(folder.glob("*-violation.rq")):
         query = parse_query_file(path)

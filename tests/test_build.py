@@ -122,3 +122,23 @@ def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
     assert run.returncode == 1
     assert "does not conform" in run.stderr and "ref-13" in run.stderr
     assert snapshot(out) == before
+
+
+def test_a_build_failing_a_check_leaves_dist_untouched(tmp_path, dist):
+    """A project copy with one more build gate that the real data fails: no output, no staging left."""
+    home = tmp_path / "home"
+    for folder in ("data", "ontology", "queries"):
+        shutil.copytree(paths.ROOT / folder, home / folder)
+    (home / "queries" / "checks" / "study-95-violation.rq").write_text(
+        "# title: Study 95 exists\n# description: fires on the real data\n"
+        "SELECT ?study WHERE { ?study <https://w3id.org/licn/ontology#studyEntry> <https://w3id.org/licn/id/reference/95> }\n",
+        encoding="utf-8")
+    out = tmp_path / "dist"
+    shutil.copytree(dist, out)
+    before = snapshot(out)
+    run = subprocess.run(LICN_CLI + ["build", "--out", str(out)], env=dict(os.environ, LICN_HOME=str(home)),
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "violation checks found problems" in run.stderr and "study-95-violation: Study 95 exists" in run.stderr
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "home"]

@@ -68,7 +68,7 @@ def test_check_reports_its_damage_on_both_engines(name, real_nquads):
     store.update(PREFIXES + update)
     rows = run_oxigraph(store, query.text).rows
     assert any(culprit in str(cell).split() for row in rows for cell in row), rows
-    assert any(f"  {query.name}:" in failure for failure in run_checks(None, store=store))
+    assert any(f"  {query.name}:" in failure for failure in run_checks(store))
 
     ds = Dataset(default_union=True)
     ds.parse(data=ox.serialize(store, format=ox.RdfFormat.N_QUADS), format="nquads")
