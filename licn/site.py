@@ -7,7 +7,10 @@ dumps already in dist/, in sorted order and with no timestamps, so the same data
 bytes."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from loaders.vocab import BASE
@@ -39,15 +42,38 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
         shutil.rmtree(site)
     site.mkdir()
     docs = Documents.from_dist(out, base, load_catalogue(queries))
-    for path in docs.resource_paths:
+    resources = docs.resource_paths
+    workers = min(os.cpu_count() or 1, len(resources) // RESOURCES_PER_PROCESS)
+    if workers <= 1:
+        _write_resources(docs, site, resources)
+    else:  # forked processes share docs as it is; each writes every n-th resource
+        _FORKED["docs"] = docs
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                list(pool.map(_write_share, [(site, resources[i::workers]) for i in range(workers)]))
+        finally:
+            _FORKED.clear()
+    for path in docs.list_paths():
+        _write(site / f"{path}.html", docs.html(path))
+    return docs
+
+
+RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
+_FORKED: dict = {}
+
+
+def _write_share(task) -> None:
+    site, resources = task
+    _write_resources(_FORKED["docs"], site, resources)
+
+
+def _write_resources(docs: Documents, site: Path, resources) -> None:
+    for path in resources:
         _write(site / f"{path}.html", docs.html(path))
         triples = docs.triples(path)
         for suffix in FORMATS:
             if suffix != "html":
                 _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
-    for path in docs.list_paths():
-        _write(site / f"{path}.html", docs.html(path))
-    return docs
 
 
 def finish_site(docs: Documents, out: Path) -> Path:
