@@ -6,7 +6,6 @@ import gc
 import hashlib
 import json
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef

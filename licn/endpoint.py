@@ -321,7 +321,7 @@ class _Worker:
         self.streams[1].write(_FRAME.pack(len(data)) + data)
         try:
             return await asyncio.wait_for(self._receive(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
 
     def stop(self) -> None:
@@ -360,7 +360,7 @@ class QueryPool:
         worker = await self._idle.get()
         try:
             reply = await worker.call(name, args, self.time_limit)
-        except (EOFError, OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+        except (TimeoutError, EOFError, OSError, asyncio.IncompleteReadError):
             reply = ("error", "the query worker stopped")
         except BaseException:  # the request was cancelled (client gone): the worker's state is unknown
             self._replace(worker)
