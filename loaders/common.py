@@ -96,7 +96,7 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
     return rows, problems
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when PyYAML has it: same marks
     pass
 
 

@@ -1,23 +1,35 @@
 """Namespaces and the IRI scheme: instances under id/ from stable keys, concepts as hash IRIs."""
+import functools
 import re
 
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+
+
+class Vocabulary(Namespace):
+    """A namespace of a few hundred terms at most, each made once: rdflib's Namespace makes and
+    checks a new IRI on every attribute access, which the loaders do millions of times at scale."""
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - the namespaces live as long as the process
+    def term(self, name: str) -> URIRef:
+        return super().term(name)
+
+
 BASE = "https://w3id.org/licn/"
-LICN = Namespace(BASE + "ontology#")
-CB = Namespace(BASE + "codebook#")
-ID = Namespace(BASE + "id/")
-GRAPH = Namespace(BASE + "graph/")
-FABIO = Namespace("http://purl.org/spar/fabio/")
-BIRO = Namespace("http://purl.org/spar/biro/")
-CITO = Namespace("http://purl.org/spar/cito/")
-BIBO = Namespace("http://purl.org/ontology/bibo/")
-SCHEMA = Namespace("https://schema.org/")
-VOID = Namespace("http://rdfs.org/ns/void#")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-SH = Namespace("http://www.w3.org/ns/shacl#")
-WD = Namespace("http://www.wikidata.org/entity/")
+LICN = Vocabulary(BASE + "ontology#")
+CB = Vocabulary(BASE + "codebook#")
+ID = Namespace(BASE + "id/")  # one IRI per instance: nothing to gain from keeping them
+GRAPH = Vocabulary(BASE + "graph/")
+FABIO = Vocabulary("http://purl.org/spar/fabio/")
+BIRO = Vocabulary("http://purl.org/spar/biro/")
+CITO = Vocabulary("http://purl.org/spar/cito/")
+BIBO = Vocabulary("http://purl.org/ontology/bibo/")
+SCHEMA = Vocabulary("https://schema.org/")
+VOID = Vocabulary("http://rdfs.org/ns/void#")
+DCAT = Vocabulary("http://www.w3.org/ns/dcat#")
+SH = Vocabulary("http://www.w3.org/ns/shacl#")
+WD = Vocabulary("http://www.wikidata.org/entity/")
 
 PREFIXES = {
     "licn": LICN, "cb": CB, "id": ID, "fabio": FABIO, "biro": BIRO, "cito": CITO, "bibo": BIBO,
