@@ -124,14 +124,27 @@ def _plain(term):
     return str(term)
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGER_TYPES = {_XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                                     "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
+                                     "unsignedShort", "unsignedByte")}
+_STRING_TYPES = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+
+
 def _plain_oxigraph(term):
+    """As _plain, straight from pyoxigraph's term for the common datatypes (most cells are strings
+    and integers), through an rdflib Literal for the rest."""
     if term is None:
         return None
     import pyoxigraph as ox
-    if isinstance(term, ox.Literal):
-        return _plain(Literal(term.value, datatype=term.datatype.value if term.datatype and not term.language else None,
-                              lang=term.language))
-    return term.value
+    if not isinstance(term, ox.Literal):
+        return term.value
+    datatype = term.datatype.value
+    if datatype in _STRING_TYPES:
+        return term.value
+    if datatype in _INTEGER_TYPES and term.value.isdigit():
+        return int(term.value)
+    return _plain(Literal(term.value, datatype=None if term.language else datatype, lang=term.language))
 
 
 @lru_cache(maxsize=4)
