@@ -49,7 +49,8 @@ def _replace_dir(staging: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
-def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
+def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True) -> BuildResult:
+    """Build into out/; without site, only the data (dumps, VoID, checks): no figures, no static site."""
     start = time.perf_counter()
     phases = {}
     try:
@@ -83,18 +84,8 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
         if failures:
             raise BuildError("the violation checks found problems:\n" + "\n".join(failures))
         phases["checks"] = time.perf_counter() - t
-        t = time.perf_counter()
-        # The figures (mostly matplotlib) are drawn in a second process while this one writes the
-        # site's documents; both read only the dumps just written.
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as background:
-            figures = background.submit(write_figures, staging, staging / "figures")
-            docs = write_site_documents(staging)
-            phases["site documents"] = time.perf_counter() - t
-            figures.result()
-        phases["figures"] = time.perf_counter() - t
-        t = time.perf_counter()
-        finish_site(docs, staging)
-        phases["site"] = time.perf_counter() - t
+        if site:
+            _publish(staging, phases)
         _replace_dir(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -104,6 +95,24 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA) -> BuildResult:
         studies=len(data.subjects_of_type(LICN.Study)),
         codings=len(data.subjects_of_type(LICN.Coding)),
         conforms=conforms, seconds=time.perf_counter() - start, phases=phases)
+
+
+def _publish(staging: Path, phases: dict) -> None:
+    """Figures and the static site, from the dumps in staging. The figures (mostly matplotlib) are
+    drawn in a second process while this one writes the site's documents, so their phases overlap."""
+    t = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as background:
+        figures = background.submit(_timed, write_figures, staging, staging / "figures")
+        docs = write_site_documents(staging)
+        phases["figures"] = figures.result()
+    finish_site(docs, staging)
+    phases["site"] = time.perf_counter() - t
+
+
+def _timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
 
 
 def _violation_report(violations: list[Violation]) -> str:

@@ -50,7 +50,7 @@ def format_result(result, fmt: str) -> str:
 def cmd_build(args) -> int:
     from .build import BuildError, build
     try:
-        result = build(Path(args.out))
+        result = build(Path(args.out), site=not args.no_site)
     except BuildError as exc:
         print(f"licn build failed: {exc}", file=sys.stderr)
         print(f"{args.out}/ was left as it was.", file=sys.stderr)
@@ -129,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="licn", description="LICN-KG: leadership in integrated care networks as linked data.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build", help="load data/, validate, write dumps into dist/")
+    p = sub.add_parser("build", help="load data/, validate, write dumps, figures and the static site into dist/")
     p.add_argument("--out", default=str(paths.DIST))
+    p.add_argument("--no-site", action="store_true", help="the data only (dumps, VoID, checks): no figures, no static site")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("validate", help="SHACL report in plain words; exit 1 when the graph does not conform")

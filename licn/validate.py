@@ -8,7 +8,6 @@ from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 
-from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
@@ -58,6 +57,8 @@ def validate_graph(data: Graph | BuiltGraph, shapes: Graph | None = None) -> tup
             return True, []
     if isinstance(data, BuiltGraph):
         data = data.union_graph()
+    from pyshacl import validate as shacl_validate  # imported only when the quick check cannot tell
+
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes,
                                          inference="none", advanced=True, allow_warnings=False)
     violations = []

@@ -142,3 +142,11 @@ def test_a_build_failing_a_check_leaves_dist_untouched(tmp_path, dist):
     assert "violation checks found problems" in run.stderr and "study-95-violation: Study 95 exists" in run.stderr
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "home"]
+
+
+def test_a_data_only_build_writes_the_same_dumps_and_no_site(tmp_path, dist):
+    out = tmp_path / "dist"
+    run = subprocess.run(LICN_CLI + ["build", "--no-site", "--out", str(out)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in dist.iterdir() if p.name not in ("site", "figures"))
+    assert all((out / p.name).read_bytes() == p.read_bytes() for p in dist.iterdir() if p.is_file())
