@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 
 NOTES = Path(__file__).with_name("notes.md")
-PHASE_ORDER = ("load", "validate", "checks", "serialise", "figures", "site")
+PHASE_ORDER = ("load", "validate", "serialise", "checks", "figures", "site")
 KINDS = ("dereference", "point", "aggregate")
 SERVERS = ("licn", "oxigraph", "rdflib-endpoint")
 
@@ -128,7 +128,7 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
     stream = results.get("stream", {}).get("100000", {}).get("data")
     also = ""
     if stream:
-        also = (f"; the streamed core build (bench/stream.py, a proposal): {_s(stream['total_s'])}, "
+        also = (f"; the streamed core build (bench/stream.py): {_s(stream['total_s'])}, "
                 f"peak {_mb(results['stream']['100000']['maxrss_mb'])}")
     if big is None and attempt is None:
         rows.append(("10^5 studies built and validated <= 90 s", "not run in this plan" + also, "not measured"))
@@ -205,13 +205,27 @@ def markdown(results: dict) -> str:
                 f"| `licn build --out DIR`, whole process ({cold['wall']['n']} runs) | {_stat(cold['wall'])} |",
                 f"| of which starting Python | {_s(cold.get('interpreter_s'))} |",
                 f"| `import licn.build` (Python start included) | {_stat(cold['import'])} |",
-                f"| peak memory | {_mb(cold['maxrss_mb']['max'])} |", "",
-                f"Last run's own report: `{cold.get('output', '')}`", ""]
+                f"| peak memory | {_mb(cold['maxrss_mb']['max'])} |"]
+        if "tmpfs" in cold:
+            out.append(f"| the same with `--out` on tmpfs (`/dev/shm`, no disk) | {_stat(cold['tmpfs']['wall'])} |")
+        if "no_site" in cold:
+            out.append(f"| `licn build --no-site` (data only: no figures, no static site) | {_stat(cold['no_site']['wall'])} |")
+        out += ["", f"Last run's own report: `{cold.get('output', '')}`", ""]
+        if "tmpfs" in cold:
+            out += [f"With the output on tmpfs: `{cold['tmpfs']['output']}`", ""]
+        if "no_site" in cold:
+            out += [f"Data only: `{cold['no_site']['output']}`", ""]
+        if cold.get("file_create_us") is not None:
+            tmpfs = cold.get("tmpfs", {}).get("file_create_us")
+            out += [f"Creating and writing one small file took {cold['file_create_us']:.0f} µs on the disk where the "
+                    "benchmark writes" + (f" and {tmpfs:.0f} µs on tmpfs" if tmpfs is not None else "")
+                    + " (measured with 2,000 files right after the builds); the static site writes about 3,700.", ""]
 
     out += ["## Build phases at each size", "",
             "`build(out, data_dir)` in a fresh process per run. The phases are the ones `licn build` reports "
-            "(load: loaders and the rdflib Dataset; validate: the union graph and SHACL; checks: the violation "
-            "queries; serialise: the dumps and VoID; figures; site).", ""]
+            "(load: loaders and the sets of triples per layer; validate: SHACL; serialise: the dumps and VoID; "
+            "checks: the violation queries on the written N-Quads; figures: drawn in a second process while the "
+            "site's documents are written, so figures and site overlap; site: until the site is complete).", ""]
     all_sizes = sizes(results)
     phase_names = []
     for _, r in all_sizes:
@@ -289,11 +303,11 @@ def markdown(results: dict) -> str:
 
     stream = results.get("stream", {})
     if stream:
-        out += ["## Streamed core build (a proposal, bench/stream.py)", "",
+        out += ["## Streamed core build (bench/stream.py, the next step at scale)", "",
                 "The same loaders and the same quick SHACL check, then each layer formatted, sorted and written on its "
-                "own (no rdflib Dataset, no union graph), the layers merged into `licn.nq` and `licn.nt`, those loaded "
-                "into pyoxigraph and the violation checks run there in the forms of `bench/proposals/checks/`. No "
-                "Turtle, TriG, JSON-LD, VoID, figures or site.", ""]
+                "own and freed (the build keeps every layer's set and their union until the dumps are written), the "
+                "layers merged into `licn.nq` and `licn.nt`, those loaded into pyoxigraph and the violation checks run "
+                "there. No Turtle, TriG, JSON-LD, VoID, figures or site.", ""]
         names = []
         for e in stream.values():
             for k in (e.get("data") or {}).get("steps", {}):
@@ -314,15 +328,6 @@ def markdown(results: dict) -> str:
         if mem:
             out += ["Peak memory after each step: " + "; ".join(
                 f"{_label(n)}: " + ", ".join(f"{k} {_mb(v)}" for k, v in m.items()) for n, m in mem) + ".", ""]
-
-    proposals = results.get("proposals", [])
-    if proposals:
-        out += ["## Proposed forms of the quadratic queries (bench/proposals/)", "",
-                "Each proposed query is run beside the one in `queries/` on the same store; with damage (codings "
-                "without a source, a DOI in two works, studies without codings) the checks must report the same rows. "
-                "At the larger sizes only the proposed forms run (the written forms take hours there).", ""]
-        for p in proposals:
-            out += [f"{_label(p['size'])}:", "", "```", p["output"] or f"exit {p['rc']}", "```", ""]
 
     q = results.get("queries", {})
     if q:
@@ -386,7 +391,9 @@ def markdown(results: dict) -> str:
                    "`GET /id/study/ref-88` with `Accept: text/turtle`, the 303 See Other and then the document it "
                    "points to, counted as one (on the peers, which do not dereference, the CONSTRUCT query that gives "
                    "the same triples); *point* = `SELECT ?p ?o WHERE { <study/ref-88> ?p ?o }`; *aggregate* = codings "
-                   "and distinct cited entries per level (`GROUP BY`, every coding). Oxigraph: `oxigraph load`, "
+                   f"and distinct cited entries per level (`GROUP BY`, every coding). licn: `licn serve --processes "
+                   f"{m['cores']} --query-workers 1` (one server process per core, as Oxigraph uses every core). "
+                   "Oxigraph: `oxigraph load`, "
                    "`oxigraph optimize`, then `oxigraph serve-read-only --union-default-graph` (an on-disk RocksDB store, "
                    "as the server keeps it); rdflib-endpoint: `rdflib-endpoint serve licn.nq`.")
         out.append("")

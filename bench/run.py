@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,7 +51,6 @@ class Plan:
     query_timeouts: dict = field(default_factory=dict)  # size label -> per-query time limit (both engines)
     attempts: dict = field(default_factory=dict)      # N -> (timeout s, memory cap MB): as-is build tried once
     stream_sizes: list = field(default_factory=list)  # N with the streamed core build (bench/stream.py)
-    proposals: list = field(default_factory=list)     # (size label, proposed only?) for bench/proposals
 
 
 QUICK = Plan("quick", cold_runs=1, phase_runs=0, sizes={100: 1, 500: 1},
@@ -60,8 +60,7 @@ FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 1
             query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=60, rdflib_max_triples=100_000,
             serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000],
             attempts={100_000: (600, 10_000)}, stream_sizes=[10_000, 100_000],
-            rdflib_timeouts={"1000": 10}, query_timeouts={"100000": 30}, serve_repeats_large=2,
-            proposals=[("1000", False), ("10000", True), ("100000", True)])
+            rdflib_timeouts={"1000": 10}, query_timeouts={"100000": 30}, serve_repeats_large=2)
 
 
 def stats(values: list[float]) -> dict:
@@ -202,7 +201,20 @@ def bench_cold_build(plan: Plan) -> dict:
     import_runs = [run_child([sys.executable, "-c", "import licn.build"], 120)["wall_s"] for _ in range(plan.cold_runs)]
     start = run_child([sys.executable, "-c", "pass"], 60)["wall_s"]
     result = {"wall": stats([r["wall_s"] for r in runs]), "maxrss_mb": stats([r["maxrss_mb"] for r in runs]),
-              "import": stats(import_runs), "interpreter_s": start, "output": runs[-1]["stdout"].strip()}
+              "import": stats(import_runs), "interpreter_s": start, "output": runs[-1]["stdout"].strip(),
+              "file_create_us": file_create_us(WORK)}
+    # The same build with its output in memory (tmpfs), where the disk is not part of the time, and
+    # the data-only build (`--no-site`): no figures, no static site.
+    variants = {"tmpfs": (["--out", "/dev/shm/licn-bench-dist"], Path("/dev/shm").is_dir()),
+                "no_site": (["--no-site", "--out", str(WORK / "dist-real-data-only")], True)}
+    for name, (argv, possible) in variants.items():
+        if possible:
+            found = [run_child([str(BIN / "licn"), "build", *argv], 600) for _ in range(plan.cold_runs)]
+            if all(r["rc"] == 0 for r in found):
+                result[name] = {"wall": stats([r["wall_s"] for r in found]), "output": found[-1]["stdout"].strip()}
+    shutil.rmtree("/dev/shm/licn-bench-dist", ignore_errors=True)
+    if "tmpfs" in result:
+        result["tmpfs"]["file_create_us"] = file_create_us(Path("/dev/shm"))
     parsed = [r["parsed"] for r in runs if r["parsed"]]
     if parsed:
         result["as_build"] = {
@@ -211,6 +223,18 @@ def bench_cold_build(plan: Plan) -> dict:
             "phases": {k: stats([p["phases"].get(k) for p in parsed]) for k in parsed[0]["phases"]},
             "triples": parsed[0]["triples"], "studies": parsed[0]["studies"], "codings": parsed[0]["codings"]}
     return result
+
+
+def file_create_us(folder: Path, count: int = 2000) -> float:
+    """Microseconds to create and write one small file in folder (what the site does ~3,700 times)."""
+    target = Path(tempfile.mkdtemp(dir=folder))
+    try:
+        start = time.perf_counter()
+        for i in range(count):
+            (target / f"{i}.html").write_bytes(b"x" * 3000)
+        return (time.perf_counter() - start) / count * 1e6
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float, memory_limit_mb: int | None = None) -> dict:
@@ -370,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     results["stream"] = {}
     for n in plan.stream_sizes:
         settle()
-        say(f"- streamed core build (proposal) of {n:,} studies")
+        say(f"- streamed core build (bench/stream.py) of {n:,} studies")
         data_dir = WORK / f"synth-{n}"
         if not data_dir.exists():
             synth.generate(n, data_dir)
@@ -390,16 +414,6 @@ def main(argv: list[str] | None = None) -> int:
             if str(n) not in dists:
                 dists[str(n)] = (out, r["data"]["quads"])
 
-    results["proposals"] = []
-    for label, proposed_only in plan.proposals:
-        folder = dists.get(label, (None,))[0]
-        if folder is None:
-            continue
-        say(f"- proposed query forms at {label}")
-        argv = [sys.executable, "-m", "bench.proposals.compare", str(folder)] + (["--proposed-only"] if proposed_only else [])
-        r = run_child(argv, 3600)
-        results["proposals"].append({"size": label, "proposed_only": proposed_only, "rc": r["rc"],
-                                     "output": r["stdout"].strip()})
 
     results["equivalence"] = []
     if plan.equivalence:

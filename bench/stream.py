@@ -1,11 +1,10 @@
 """A streamed core build: what `licn build` could do at 10^5 studies without an rdflib Dataset.
 
-This is a measured proposal, not the build. It runs the same loaders, the same quick SHACL check
-(licn.validate.quick_conforms, over plain dictionaries instead of an rdflib graph), writes the
-same sorted N-Quads and N-Triples (each layer formatted, sorted and written on its own, then the
-layers merged), loads the N-Quads into pyoxigraph and runs the violation checks there, in the
-rewritten forms of bench/proposals/checks/ for the three that are quadratic as written. Turtle,
-TriG, JSON-LD, VoID, figures and the site are not written. The N-Quads and N-Triples it writes are
+This is a measured next step, not the build. It runs the same loaders, the same quick SHACL check
+(licn.validate.quick_conforms, over plain dictionaries), writes the same sorted N-Quads and
+N-Triples (each layer formatted, sorted, written and freed on its own, then the layers merged),
+loads the N-Quads into pyoxigraph and runs the violation checks there. Turtle, TriG, JSON-LD,
+VoID, figures and the site are not written. The N-Quads and N-Triples it writes are
 byte-identical to the build's (the benchmark compares them where both exist).
 
     python -m bench.stream DATA_DIR OUT_DIR
@@ -30,9 +29,6 @@ from licn.dumps import _N3, _quoteLiteral
 from licn.validate import compile_shapes, quick_conforms, shapes_graph
 from loaders.vocab import graph_iri
 
-PROPOSALS = Path(__file__).with_name("proposals") / "checks"
-
-
 class _Pairs:
     """Just enough of a graph for licn.validate's quick check: subject_objects(p)."""
 
@@ -45,15 +41,6 @@ class _Pairs:
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def check_queries() -> list:
-    """The build's checks, with the proposed rewrite where bench/proposals/checks has one."""
-    out = []
-    for path in sorted(paths.CHECKS.glob("*-violation.rq")):
-        proposed = PROPOSALS / path.name
-        out.append(parse_query_file(proposed if proposed.exists() else path))
-    return out
 
 
 def stream_build(data_dir: Path, out: Path) -> dict:
@@ -132,12 +119,12 @@ def stream_build(data_dir: Path, out: Path) -> dict:
     step("pyoxigraph bulk load")
 
     failures, per_check = [], {}
-    for query in check_queries():
+    for query in [parse_query_file(path) for path in sorted(paths.CHECKS.glob("*-violation.rq"))]:
         tq = time.perf_counter()
         result = run_oxigraph(store, query.text)
         per_check[query.name] = time.perf_counter() - tq
         failures += result.rows
-    step("checks (proposed queries)")
+    step("checks")
     gc.enable()
     return {"steps": steps, "rss_mb_after": memory, "total_s": time.perf_counter() - t0, "quads": total,
             "conforms": conforms, "check_rows": len(failures), "checks": per_check,
