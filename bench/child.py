@@ -28,7 +28,7 @@ def _timed(phases: dict, name: str, func):
     return wrapper
 
 
-def build(data_dir: str, out_dir: str) -> dict:
+def build(data_dir: str, out_dir: str, site: bool = True) -> dict:
     from pathlib import Path
 
     import licn.build as b
@@ -40,7 +40,7 @@ def build(data_dir: str, out_dir: str) -> dict:
         if hasattr(b, name):
             setattr(b, name, _timed(steps, name, getattr(b, name)))
     t = time.perf_counter()
-    result = b.build(Path(out_dir), Path(data_dir))
+    result = b.build(Path(out_dir), Path(data_dir), site=site)
     total = time.perf_counter() - t
     return {"import_s": imported, "build_s": total, "phases": dict(result.phases), "steps": steps,
             "triples": result.triples, "studies": result.studies, "codings": result.codings,
@@ -103,8 +103,8 @@ def _line(kind: str, data: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["build"] and len(argv) == 3:
-        result = build(argv[1], argv[2])
+    if argv[:1] == ["build"] and len(argv) in (3, 4) and argv[3:] in ([], ["--no-site"]):
+        result = build(argv[1], argv[2], site=argv[3:] != ["--no-site"])
     elif argv[:1] == ["queries"] and len(argv) in (5, 6):
         queries(argv[1], argv[2], int(argv[3]), float(argv[4]), set(argv[5].split(",")) if len(argv) == 6 else set())
         return 0

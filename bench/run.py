@@ -49,7 +49,7 @@ class Plan:
     serve_warmup: bool = True
     serve_repeats_large: int | None = None            # wrk runs per cell at the synthetic sizes
     query_timeouts: dict = field(default_factory=dict)  # size label -> per-query time limit (both engines)
-    attempts: dict = field(default_factory=dict)      # N -> (timeout s, memory cap MB): as-is build tried once
+    attempts: dict = field(default_factory=dict)      # N -> (timeout s, memory cap MB): data-only build tried once
     stream_sizes: list = field(default_factory=list)  # N with the streamed core build (bench/stream.py)
 
 
@@ -59,7 +59,7 @@ QUICK = Plan("quick", cold_runs=1, phase_runs=0, sizes={100: 1, 500: 1},
 FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 1},
             query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=60, rdflib_max_triples=100_000,
             serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000],
-            attempts={100_000: (600, 10_000)}, stream_sizes=[10_000, 100_000],
+            attempts={100_000: (900, 10_000)}, stream_sizes=[10_000, 100_000],
             rdflib_timeouts={"1000": 10}, query_timeouts={"100000": 30}, serve_repeats_large=2)
 
 
@@ -237,11 +237,13 @@ def file_create_us(folder: Path, count: int = 2000) -> float:
         shutil.rmtree(target, ignore_errors=True)
 
 
-def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float, memory_limit_mb: int | None = None) -> dict:
+def bench_build(data_dir: Path, out: Path, runs: int, timeout_s: float, memory_limit_mb: int | None = None,
+                site: bool = True) -> dict:
     """build(out, data_dir) in a child process per run: wall, peak memory, phases and steps."""
     results = []
     for _ in range(runs):
-        r = run_child([sys.executable, "-m", "bench.child", "build", str(data_dir), str(out)], timeout_s, memory_limit_mb)
+        argv = [sys.executable, "-m", "bench.child", "build", str(data_dir), str(out)] + ([] if site else ["--no-site"])
+        r = run_child(argv, timeout_s, memory_limit_mb)
         if r["rc"] != 0 or r["data"] is None:
             steps = [line[5:] for line in r["stderr"].splitlines() if line.startswith("STEP ")]
             last = [line for line in r["stderr"].strip().splitlines() if not line.startswith("STEP ")][-1:]
@@ -378,11 +380,12 @@ def main(argv: list[str] | None = None) -> int:
 
     results["attempts"] = {}
     for n, (timeout_s, memory_mb) in sorted(plan.attempts.items()):
-        say(f"- as-is build of {n:,} studies, once, capped at {timeout_s} s and {memory_mb:,} MB")
+        say(f"- data-only build (--no-site) of {n:,} studies, once, capped at {timeout_s} s and {memory_mb:,} MB")
         data_dir = WORK / f"synth-{n}"
         counts = synth.generate(n, data_dir)
-        r = bench_build(data_dir, WORK / f"dist-{n}", 1, timeout_s, memory_mb)
+        r = bench_build(data_dir, WORK / f"dist-{n}", 1, timeout_s, memory_mb, site=False)
         r["corpus"] = counts
+        r["data_only"] = True
         results["attempts"][str(n)] = r
         if "error" not in r:
             results["synthetic"][str(n)] = r
