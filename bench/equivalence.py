@@ -45,6 +45,11 @@ def reference_jsonld(union: Graph) -> str:
     return json.dumps(dumps._normalise(data), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
+def sorted_lines(text: str) -> str:
+    lines = sorted({line for line in text.splitlines() if line.strip()})
+    return "\n".join(lines) + "\n"
+
+
 def reference_dataset(data: BuiltGraph) -> Dataset:
     """The built graph as an rdflib Dataset (a named graph per layer), for rdflib's own writers."""
     ds = Dataset()
@@ -59,8 +64,8 @@ def reference_dataset(data: BuiltGraph) -> Dataset:
 
 def reference_dumps(ds: Dataset, union: Graph) -> dict[str, str]:
     return {
-        "licn.nt": dumps.sorted_lines(union.serialize(format="nt")),
-        "licn.nq": dumps.sorted_lines(ds.serialize(format="nquads")),
+        "licn.nt": sorted_lines(union.serialize(format="nt")),
+        "licn.nq": sorted_lines(ds.serialize(format="nquads")),
         "licn.ttl": union.serialize(format="turtle"),
         "licn.trig": reference_trig(ds),
         "licn.jsonld": reference_jsonld(union),

@@ -68,6 +68,8 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
     if not conforms:
         raise BuildError(_violation_report(violations))
     phases["validate"] = time.perf_counter() - t
+    triples = len(data.union)
+    studies, codings = len(data.subjects_of_type(LICN.Study)), len(data.subjects_of_type(LICN.Coding))
 
     t = time.perf_counter()
     out = Path(out)
@@ -78,6 +80,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         write_dumps(data, staging)
         void = void_graph(data, staging)
         (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
+        del data, void  # what follows reads the dumps; at scale the memory is needed for the check store
         phases["serialise"] = time.perf_counter() - t
         t = time.perf_counter()
         failures = run_checks(load_store(staging / "licn.nq"))
@@ -91,10 +94,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildResult(
-        out=out, triples=len(data.union),
-        studies=len(data.subjects_of_type(LICN.Study)),
-        codings=len(data.subjects_of_type(LICN.Coding)),
-        conforms=conforms, seconds=time.perf_counter() - start, phases=phases)
+        out=out, triples=triples, studies=studies, codings=codings, conforms=conforms, seconds=time.perf_counter() - start, phases=phases)
 
 
 def _publish(staging: Path, phases: dict) -> None:

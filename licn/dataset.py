@@ -97,25 +97,16 @@ def ontology_triples(ontology_dir: Path = paths.ONTOLOGY) -> list[tuple]:
 class BuiltGraph:
     """The built graph as plain Python: the set of triples of each named graph (one per layer).
 
-    No rdflib store is filled on the way: the writers, the quick SHACL check and the check store
-    read these sets directly; an rdflib Graph of the union is made only where rdflib itself has to
+    No rdflib store is filled on the way: the writers and the quick SHACL check read these sets
+    directly; an rdflib Graph of the union is made only where rdflib itself has to
     look (pyshacl's report, or a statement the fast writers leave to rdflib)."""
 
     def __init__(self, layers: dict[str, list[tuple]]):
         self.graphs: dict[URIRef, set] = {graph_iri(layer): set(layers[layer]) for layer in sorted(layers)}
         self.union: set = set().union(*self.graphs.values())
-        self._pairs: dict | None = None
-
-    def subject_objects(self, predicate):
-        """(subject, object) pairs of a predicate over the union, as rdflib's Graph gives them."""
-        if self._pairs is None:
-            self._pairs = {}
-            for s, p, o in self.union:
-                self._pairs.setdefault(p, []).append((s, o))
-        return iter(self._pairs.get(predicate, ()))
 
     def subjects_of_type(self, cls) -> set:
-        return {s for s, o in self.subject_objects(RDF.type) if o == cls}
+        return {s for s, p, o in self.union if p == RDF.type and o == cls}
 
     def union_graph(self) -> Graph:
         g = Graph()

@@ -32,9 +32,11 @@ DUMPS = {
 }
 
 
-def sorted_lines(text: str) -> str:
-    lines = sorted({line for line in text.splitlines() if line.strip()})
-    return "\n".join(lines) + "\n"
+def write_sorted_lines(path: Path, rows: list[str], errors: str) -> None:
+    """The rows sorted, each once (sorted in place: at scale there is no room for a copy)."""
+    rows.sort()
+    with open(path, "w", encoding="utf-8", errors=errors) as f:
+        f.writelines(row for i, row in enumerate(rows) if not i or row != rows[i - 1])
 
 
 @contextlib.contextmanager
@@ -60,8 +62,9 @@ def write_dumps(data: BuiltGraph, out: Path) -> None:
 def _write_dumps(data: BuiltGraph, out: Path) -> None:
     triples = list(data.union)  # listed once and shared by the writers
     n3 = _N3()
-    (out / "licn.nt").write_text(sorted_lines(ntriples(triples, n3)), encoding="utf-8")
-    (out / "licn.nq").write_text(sorted_lines(nquads(data, n3)), encoding="utf-8")
+    # N-Triples is strict, as rdflib's writer refuses what UTF-8 cannot encode; N-Quads writes '?' as rdflib's does
+    write_sorted_lines(out / "licn.nt", ntriple_rows(triples, n3), errors="strict")
+    write_sorted_lines(out / "licn.nq", nquad_rows(data, n3), errors="replace")
     del n3
     (out / "licn.ttl").write_text(turtle(data, triples), encoding="utf-8")
     (out / "licn.trig").write_text(trig(data), encoding="utf-8")
@@ -91,25 +94,21 @@ def _replace_unencodable(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def ntriples(triples, n3: _N3 | None = None) -> str:
-    """The statements as rdflib's N-Triples writer gives them, in the order given."""
+def ntriple_rows(triples, n3: _N3 | None = None) -> list[str]:
+    """One line per statement, as rdflib's N-Triples writer gives it, in the order given."""
     n3 = n3 if n3 is not None else _N3()
-    rows = [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} .\n" for s, p, o in triples]
-    text = "".join(rows)
-    text.encode("utf-8")  # rdflib's N-Triples writer refuses what UTF-8 cannot encode
-    return text
+    return [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} .\n" for s, p, o in triples]
 
 
-def nquads(data: BuiltGraph, n3: _N3 | None = None) -> str:
-    """Every named graph's statements as rdflib's N-Quads writer gives them (unsorted)."""
+def nquad_rows(data: BuiltGraph, n3: _N3 | None = None) -> list[str]:
+    """One line per statement of every named graph, as rdflib's N-Quads writer gives it (unsorted)."""
     n3 = n3 if n3 is not None else _N3()
     rows = []
     for name, triples in data.graphs.items():
         g = name.n3()
         rows += [f"{n3[s]} {n3[p]} {_quoteLiteral(o) if isinstance(o, Literal) else n3[o]} {g} .\n"
                  for s, p, o in triples]
-    rows.append("\n")
-    return _replace_unencodable("".join(rows))
+    return rows
 
 
 def turtle(data: BuiltGraph, triples=None) -> str:

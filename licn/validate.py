@@ -53,7 +53,7 @@ def validate_graph(data: Graph | BuiltGraph, shapes: Graph | None = None) -> tup
     of SHACL than the quick check knows) goes through pyshacl, which writes the report."""
     shapes = shapes if shapes is not None else shapes_graph()
     with gc_paused():
-        if quick_conforms(data, shapes):
+        if quick_conforms(_ByPredicate(data.union) if isinstance(data, BuiltGraph) else data, shapes):
             return True, []
     if isinstance(data, BuiltGraph):
         data = data.union_graph()
@@ -226,6 +226,18 @@ def _datatype_ok(v, rule) -> bool:
         return False  # pyshacl's other cases (rdfs:Literal, rdf:langString ...) are left to pyshacl
     kinds = _ACTUAL.get(rule)
     return True if kinds is None else isinstance(v.value, kinds)
+
+
+class _ByPredicate:
+    """Triples as the quick check asks a graph for them: (subject, object) pairs per predicate."""
+
+    def __init__(self, triples):
+        self.pairs: dict = {}
+        for s, p, o in triples:
+            self.pairs.setdefault(p, []).append((s, o))
+
+    def subject_objects(self, predicate):
+        return iter(self.pairs.get(predicate, ()))
 
 
 class _Index:

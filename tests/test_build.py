@@ -103,44 +103,42 @@ def test_a_failed_build_leaves_dist_untouched(tmp_path, dist):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"]
 
 
-def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
-    """A project copy (LICN_HOME) with one stricter shape: the real data violates it."""
+def build_in_a_project_copy(tmp_path, dist, files: dict[str, str]):
+    """`licn build --out` over a copy of dist/, from a project copy (LICN_HOME) with files added."""
     home = tmp_path / "home"
     for folder in ("data", "ontology", "queries"):
         shutil.copytree(paths.ROOT / folder, home / folder)
-    (home / "ontology" / "shapes" / "strict.ttl").write_text("""
+    for name, text in files.items():
+        (home / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "dist"
+    shutil.copytree(dist, out)
+    before = snapshot(out)
+    run = subprocess.run(LICN_CLI + ["build", "--out", str(out)], env=dict(os.environ, LICN_HOME=str(home)),
+                         capture_output=True, text=True, check=False)
+    return run, snapshot(out) == before
+
+
+def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
+    """One stricter shape: the real data violates it."""
+    run, untouched = build_in_a_project_copy(tmp_path, dist, {"ontology/shapes/strict.ttl": """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix licn: <https://w3id.org/licn/ontology#> .
 <urn:test:EveryStudyHasATitle> a sh:NodeShape ; sh:targetClass licn:Study ;
     sh:property [ sh:path <http://purl.org/dc/terms/title> ; sh:minCount 1 ] .
-""", encoding="utf-8")
-    out = tmp_path / "dist"
-    shutil.copytree(dist, out)
-    before = snapshot(out)
-    run = subprocess.run(LICN_CLI + ["build", "--out", str(out)], env=dict(os.environ, LICN_HOME=str(home)),
-                         capture_output=True, text=True)
+"""})
     assert run.returncode == 1
     assert "does not conform" in run.stderr and "ref-13" in run.stderr
-    assert snapshot(out) == before
+    assert untouched
 
 
 def test_a_build_failing_a_check_leaves_dist_untouched(tmp_path, dist):
-    """A project copy with one more build gate that the real data fails: no output, no staging left."""
-    home = tmp_path / "home"
-    for folder in ("data", "ontology", "queries"):
-        shutil.copytree(paths.ROOT / folder, home / folder)
-    (home / "queries" / "checks" / "study-95-violation.rq").write_text(
+    """One more build gate that the real data fails: no output, and no staging folder left."""
+    run, untouched = build_in_a_project_copy(tmp_path, dist, {"queries/checks/study-95-violation.rq": (
         "# title: Study 95 exists\n# description: fires on the real data\n"
-        "SELECT ?study WHERE { ?study <https://w3id.org/licn/ontology#studyEntry> <https://w3id.org/licn/id/reference/95> }\n",
-        encoding="utf-8")
-    out = tmp_path / "dist"
-    shutil.copytree(dist, out)
-    before = snapshot(out)
-    run = subprocess.run(LICN_CLI + ["build", "--out", str(out)], env=dict(os.environ, LICN_HOME=str(home)),
-                         capture_output=True, text=True)
+        "SELECT ?study WHERE { ?study <https://w3id.org/licn/ontology#studyEntry> <https://w3id.org/licn/id/reference/95> }\n")})
     assert run.returncode == 1
     assert "violation checks found problems" in run.stderr and "study-95-violation: Study 95 exists" in run.stderr
-    assert snapshot(out) == before
+    assert untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "home"]
 
 
