@@ -213,9 +213,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
             query = found[0] if found else None
         if query is None:
             return service_description(request)
-        accept = request.headers.get("accept")
-        result_format = best_type(accept, RESULT_OFFERS)
-        graph_format = best_type(accept, GRAPH_OFFERS)
+        result_format, graph_format = _sparql_formats(request.headers.get("accept"))
         for value in params.get("format", []) + params.get("output", []):
             chosen = FORMAT_PARAM.get(value.strip().lower())
             if chosen:
@@ -294,6 +292,12 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
     app.state.docs = docs
     app.state.base = base
     return app
+
+
+@functools.lru_cache(maxsize=256)
+def _sparql_formats(accept: str | None) -> tuple[str | None, str | None]:
+    """The result and graph formats an Accept header asks for (clients send the same few headers)."""
+    return best_type(accept, RESULT_OFFERS), best_type(accept, GRAPH_OFFERS)
 
 
 def _service_graph(endpoint: str, docs: Documents, time_limit: float, cap: int):
