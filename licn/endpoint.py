@@ -1,7 +1,8 @@
 """The read-only SPARQL engine behind `licn serve` and the stored-query pages.
 
 Queries run in worker processes that hold their own pyoxigraph store, so that a query over its time
-limit can be stopped (the worker is killed and replaced). Results are cut at a cap. SPARQL Update
+limit can be stopped (the worker is killed and replaced); a request a worker has once answered
+within a couple of milliseconds is afterwards answered in the server process (see QueryPool). Results are cut at a cap. SPARQL Update
 and SERVICE are refused before anything runs."""
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pickle
 import re
 import socket
 import struct
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,8 @@ import pyoxigraph as ox
 
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_RESULT_CAP = 10_000
+QUICK_LIMIT = 0.002  # a request a worker answered this fast is afterwards answered in the server (see QueryPool)
+QUICK_REMEMBERED = 10_000
 
 # Media types: what a client may ask for and what is sent back.
 RESULT_TYPES = {  # SELECT and ASK
@@ -291,7 +296,9 @@ def _worker_main(sock: socket.socket, nq: str) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply = ("ok", calls[name](store, *args))
+            start = time.perf_counter()
+            value = calls[name](store, *args)
+            reply = ("ok", (value, time.perf_counter() - start))
         except Refused as exc:
             reply = ("refused", (exc.status, exc.message))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a server error, never to a client
@@ -335,13 +342,21 @@ class _Worker:
 
 class QueryPool:
     """A few worker processes over one N-Quads file; each call waits at most time_limit seconds.
-    Made and used inside one event loop (the server's)."""
+    Made and used inside one event loop (the server's).
+
+    The data does not change while serving, so a request answered by a worker within quick_limit
+    seconds takes about as long every time: such requests (the same text, formats and graphs) are
+    remembered and afterwards answered in the server process itself, without the hop to a worker.
+    Anything else, and every request seen for the first time, goes to a worker and its time limit."""
 
     def __init__(self, nq: Path, workers: int = 2, time_limit: float = DEFAULT_TIME_LIMIT,
-                 cap: int = DEFAULT_RESULT_CAP):
+                 cap: int = DEFAULT_RESULT_CAP, quick_limit: float = QUICK_LIMIT):
         self.nq = str(nq)
         self.time_limit = time_limit
         self.cap = cap
+        self.quick_limit = quick_limit
+        self.quick: OrderedDict[tuple, None] = OrderedDict()  # requests known to be quick, least recent first
+        self._store = load_store(Path(nq)) if quick_limit > 0 else None
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: list[_Worker] = []
@@ -374,7 +389,7 @@ class QueryPool:
         status, value = reply
         if status == "refused":
             raise Refused(*value)
-        return value
+        return value  # (the answer, seconds the worker took)
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop()
@@ -385,11 +400,24 @@ class QueryPool:
     async def answer(self, text: str, result_format: str | None, graph_format: str | None,
                      default_graphs=(), named_graphs=()) -> tuple[str, bytes, bool]:
         check_query(text)
-        return await self._call("answer", (text, result_format, graph_format, self.cap, tuple(default_graphs), tuple(named_graphs)))
+        args = (text, result_format, graph_format, self.cap, tuple(default_graphs), tuple(named_graphs))
+        return await self._quick_or_worker("answer", answer, args)
 
     async def run_table(self, text: str) -> Table:
         check_query(text)
-        return await self._call("run_table", (text, self.cap))
+        return await self._quick_or_worker("run_table", run_table, (text, self.cap))
+
+    async def _quick_or_worker(self, name: str, function, args: tuple):
+        key = (name, *args)
+        if key in self.quick:
+            self.quick.move_to_end(key)
+            return function(self._store, *args)
+        value, seconds = await self._call(name, args)
+        if seconds <= self.quick_limit and self._store is not None:
+            self.quick[key] = None
+            if len(self.quick) > QUICK_REMEMBERED:
+                self.quick.popitem(last=False)
+        return value
 
     def close(self) -> None:
         self._closed = True
