@@ -57,7 +57,9 @@ def validate_graph(data: Graph | BuiltGraph, shapes: Graph | None = None) -> tup
             return True, []
     if isinstance(data, BuiltGraph):
         data = data.union_graph()
-    from pyshacl import validate as shacl_validate  # imported only when the quick check cannot tell
+    from pyshacl import (
+        validate as shacl_validate,  # imported only when the quick check cannot tell
+    )
 
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes,
                                          inference="none", advanced=True, allow_warnings=False)

@@ -6,7 +6,6 @@ from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 
-
 class Vocabulary(Namespace):
     """A namespace of a few hundred terms at most, each made once: rdflib's Namespace makes and
     checks a new IRI on every attribute access, which the loaders do millions of times at scale."""
