@@ -57,9 +57,8 @@ def validate_graph(data: Graph | BuiltGraph, shapes: Graph | None = None) -> tup
             return True, []
     if isinstance(data, BuiltGraph):
         data = data.union_graph()
-    from pyshacl import (
-        validate as shacl_validate,  # imported only when the quick check cannot tell
-    )
+    # imported only here: most builds never need it, and it takes a tenth of a second
+    from pyshacl import validate as shacl_validate
 
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes,
                                          inference="none", advanced=True, allow_warnings=False)
