@@ -92,13 +92,19 @@ class OpenToAll:
         await self.app(scope, receive, send_with_header)
 
 
+def built_nquads(dist: Path) -> Path:
+    """dist/licn.nq, which everything served is read from."""
+    nq = Path(dist) / "licn.nq"
+    if not nq.exists():
+        raise FileNotFoundError(f"{nq} does not exist: run 'licn build' first")
+    return nq
+
+
 def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT,
                result_cap: int = DEFAULT_RESULT_CAP, workers: int = 2, queries: Path = paths.QUERIES) -> Starlette:
     """The ASGI application over a built dist/ folder; worker processes start with the app."""
     dist = Path(dist)
-    nq = dist / "licn.nq"
-    if not nq.exists():
-        raise FileNotFoundError(f"{nq} does not exist: run 'licn build' first")
+    nq = built_nquads(dist)
     base = base_iri or BASE
     base = base if base.endswith("/") else base + "/"
     catalogue = load_catalogue(queries)
@@ -369,13 +375,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve_on(sock: socket.socket, dist: Path, base_iri: str | None, query_workers: int, access_log: bool) -> None:
-    """One server process: the application on an already listening socket."""
+def _run(app, sock: socket.socket, access_log: bool) -> None:
     import uvicorn
 
-    app = create_app(dist, base_iri, workers=query_workers)
-    config = uvicorn.Config(app, log_level="info", access_log=access_log, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=access_log, lifespan="on")).run(sockets=[sock])
+
+
+def _serve_on(sock: socket.socket, dist: Path, base_iri: str | None, query_workers: int, access_log: bool) -> None:
+    """One of several server processes: its own application on the shared listening socket."""
+    _run(create_app(dist, base_iri, workers=query_workers), sock, access_log)
 
 
 def _supervise(sock: socket.socket, args, count: int) -> int:
@@ -410,15 +418,16 @@ def _supervise(sock: socket.socket, args, count: int) -> int:
 def cmd_serve(args) -> int:
     dist = Path(args.dist)
     try:
-        app = create_app(dist, args.base_iri)  # checks the folder and the base before anything listens
+        # the one process's application, or a check of the folder and the base for the several
+        app = create_app(dist, args.base_iri, workers=args.query_workers) if args.processes <= 1 else built_nquads(dist)
     except FileNotFoundError as exc:
         print(f"licn serve: {exc}", file=sys.stderr)
         return 2
-    base = app.state.base
+    base = args.base_iri or BASE
     sock = listening_socket(args.host, args.port)
-    print(f"serving {dist}/ at http://{args.host}:{args.port}/ (IRIs under {base} map onto it); "
+    print(f"serving {dist}/ at http://{args.host}:{args.port}/ (IRIs under {base.rstrip('/')}/ map onto it); "
           f"SPARQL at http://{args.host}:{args.port}/sparql; {args.processes} server process(es)", file=sys.stderr)
     if args.processes <= 1:
-        _serve_on(sock, dist, args.base_iri, args.query_workers, args.access_log)
+        _run(app, sock, args.access_log)
         return 0
     return _supervise(sock, args, args.processes)
