@@ -1,4 +1,4 @@
-"""A streamed core build: what `licn build` could do at 10^5 studies without an rdflib Dataset.
+"""A streamed core build: what `licn build` could do at 10^5 studies by writing each layer and freeing it.
 
 This is a measured next step, not the build. It runs the same loaders, the same quick SHACL check
 (licn.validate.quick_conforms, over plain dictionaries), writes the same sorted N-Quads and

@@ -69,7 +69,8 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         raise BuildError(_violation_report(violations))
     phases["validate"] = time.perf_counter() - t
     triples = len(data.union)
-    studies, codings = len(data.subjects_of_type(LICN.Study)), len(data.subjects_of_type(LICN.Coding))
+    members = data.instances(LICN.Study, LICN.Coding)
+    studies, codings = len(members[LICN.Study]), len(members[LICN.Coding])
 
     t = time.perf_counter()
     out = Path(out)
@@ -94,7 +95,8 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildResult(
-        out=out, triples=triples, studies=studies, codings=codings, conforms=conforms, seconds=time.perf_counter() - start, phases=phases)
+        out=out, triples=triples, studies=studies, codings=codings, conforms=conforms,
+        seconds=time.perf_counter() - start, phases=phases)
 
 
 def _publish(staging: Path, phases: dict) -> None:

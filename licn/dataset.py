@@ -105,8 +105,13 @@ class BuiltGraph:
         self.graphs: dict[URIRef, set] = {graph_iri(layer): set(layers[layer]) for layer in sorted(layers)}
         self.union: set = set().union(*self.graphs.values())
 
-    def subjects_of_type(self, cls) -> set:
-        return {s for s, p, o in self.union if p == RDF.type and o == cls}
+    def instances(self, *classes) -> dict:
+        """class -> its instances, for each of the classes, in one pass over the union."""
+        found = {cls: set() for cls in classes}
+        for s, p, o in self.union:
+            if p == RDF.type and o in found:
+                found[o].add(s)
+        return found
 
     def union_graph(self) -> Graph:
         g = Graph()

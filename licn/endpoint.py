@@ -2,8 +2,8 @@
 
 Queries run in worker processes that hold their own pyoxigraph store, so that a query over its time
 limit can be stopped (the worker is killed and replaced); a request a worker has once answered
-within a couple of milliseconds is afterwards answered in the server process (see QueryPool). Results are cut at a cap. SPARQL Update
-and SERVICE are refused before anything runs."""
+within a couple of milliseconds is afterwards answered in the server process (see QueryPool).
+Results are cut at a cap. SPARQL Update and SERVICE are refused before anything runs."""
 from __future__ import annotations
 
 import asyncio
@@ -269,9 +269,9 @@ def answer(store: ox.Store, text: str, result_format: str | None, graph_format: 
 _FRAME = struct.Struct("!Q")
 
 
-def _send_frame(sock: socket.socket, value) -> None:
+def _frame(value) -> bytes:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_FRAME.pack(len(data)) + data)
+    return _FRAME.pack(len(data)) + data
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:
@@ -289,7 +289,7 @@ def _worker_main(sock: socket.socket, nq: str) -> None:
     """Loop of a worker process: receive (function name, args), send back ('ok', value) or an error."""
     store = load_store(Path(nq))
     calls = {"answer": answer, "run_table": run_table}
-    _send_frame(sock, ("ready", None))
+    sock.sendall(_frame(("ready", None)))
     while True:
         try:
             name, args = pickle.loads(_recv_exactly(sock, _FRAME.unpack(_recv_exactly(sock, _FRAME.size))[0]))
@@ -303,7 +303,7 @@ def _worker_main(sock: socket.socket, nq: str) -> None:
             reply = ("refused", (exc.status, exc.message))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a server error, never to a client
             reply = ("error", f"{type(exc).__name__}: {exc}")
-        _send_frame(sock, reply)
+        sock.sendall(_frame(reply))
 
 
 class _Worker:
@@ -324,8 +324,7 @@ class _Worker:
         if self.streams is None:
             self.streams = await asyncio.open_connection(sock=self.sock, limit=1 << 26)
             await asyncio.wait_for(self._receive(), 120)  # the store is loaded
-        data = pickle.dumps((name, args), protocol=pickle.HIGHEST_PROTOCOL)
-        self.streams[1].write(_FRAME.pack(len(data)) + data)
+        self.streams[1].write(_frame((name, args)))
         try:
             return await asyncio.wait_for(self._receive(), timeout)
         except TimeoutError:
