@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import signal
 import sys
 from pathlib import Path
@@ -12,39 +9,6 @@ from pathlib import Path
 from . import paths
 
 EXIT_USAGE = 2
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def format_result(result, fmt: str) -> str:
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows([[_cell(v) for v in row] for row in result.rows])
-        return buf.getvalue()
-    if fmt == "json":
-        return json.dumps(result.as_dicts(), ensure_ascii=False, indent=1) + "\n"
-    if fmt == "md":
-        lines = ["| " + " | ".join(result.columns) + " |", "|" + "---|" * len(result.columns)]
-        lines += ["| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |" for row in result.rows]
-        return "\n".join(lines) + "\n"
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(*result.columns, show_lines=False)
-    for row in result.rows:
-        table.add_row(*[_cell(v) for v in row])
-    buf = io.StringIO()
-    Console(file=buf, width=200).print(table)
-    return buf.getvalue() + f"{len(result.rows)} row(s)\n"
 
 
 def cmd_build(args) -> int:
@@ -57,8 +21,9 @@ def cmd_build(args) -> int:
         return 1
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
     print(f"built {result.out}/: {result.triples} triples, {result.studies} studies, {result.codings} codings; "
-          f"SHACL: {'conforms' if result.conforms else 'does not conform'}; checks: pass; "
-          f"{result.seconds:.2f} s ({phases})")
+          f"SHACL: conforms; checks: pass; {result.seconds:.2f} s ({phases})")
+    if result.kept:
+        print(f"kept from the previous build, not rebuilt: {', '.join(f'{args.out}/{name}/' for name in result.kept)}")
     return 0
 
 
@@ -97,7 +62,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_queries(args) -> int:
-    from .catalogue import catalogue_markdown, load_catalogue
+    from .query.catalogue import catalogue_markdown, load_catalogue
     if args.markdown:
         sys.stdout.write(catalogue_markdown())
         return 0
@@ -108,7 +73,9 @@ def cmd_queries(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from .catalogue import QueryError, run
+    from .query.catalogue import QueryError
+    from .query.engines import run
+    from .query.results import format_result
     params = {}
     for item in args.param or []:
         if "=" not in item:
@@ -160,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--processes", type=int, default=1, help="server processes sharing the port (default: 1)")
     p.add_argument("--query-workers", type=int, default=2, help="SPARQL worker processes per server process (default: 2)")
     p.add_argument("--access-log", action="store_true", help="log every request")
-    p.set_defaults(func=lambda a: __import__("licn.serve", fromlist=["cmd_serve"]).cmd_serve(a))
+    p.set_defaults(func=lambda a: __import__("licn.serve.app", fromlist=["cmd_serve"]).cmd_serve(a))
 
     p = sub.add_parser("push", help="upload the built graph to a SPARQL 1.1 triple store")
     p.add_argument("--endpoint", required=True, help="base URL of the store, or its query endpoint")
@@ -173,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("figures", help="draw the evidence gap map and the other figures from the built graph")
     p.add_argument("--dist", default=str(paths.DIST))
     p.add_argument("--out", default=None, help="folder for the figures (default: DIST/figures)")
-    p.set_defaults(func=lambda a: __import__("licn.figures", fromlist=["cmd_figures"]).cmd_figures(a))
+    p.set_defaults(func=lambda a: __import__("licn.publish.figures", fromlist=["cmd_figures"]).cmd_figures(a))
 
     args = parser.parse_args(argv)
     if args.command != "serve":  # the server must outlive clients that hang up mid-answer

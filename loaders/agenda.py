@@ -8,6 +8,7 @@ from .common import (
     as_list,
     check_key,
     integer,
+    is_number,
     label,
     provenance,
     typed,
@@ -18,7 +19,7 @@ from .vocab import CB, LICN, concept, entry_iri, instance, scheme_iri
 
 def load_agenda(data: dict, file: str, ctx: Context) -> tuple[list[tuple], list[Problem]]:
     t, problems = [], []
-    tensions = yaml_rows(data, "tensions", file)
+    tensions = yaml_rows(data, "tensions", file, problems)
     ctx.concepts["tension"] = {r.get("key") for r in tensions}
     scheme = scheme_iri("tensions")
     t += [(scheme, RDF.type, SKOS.ConceptScheme), label(scheme, "Tensions"), (scheme, SKOS.prefLabel, Literal("Tensions", lang="en"))]
@@ -38,13 +39,13 @@ def load_agenda(data: dict, file: str, ctx: Context) -> tuple[list[tuple], list[
             else:
                 t.append((c, LICN.concerns, concept("level", level)))
         for n in as_list(row.get("refs")):
-            if not n.isdigit() or not 1 <= int(n) <= ctx.list_length:
+            if not is_number(n) or not 1 <= int(n) <= ctx.list_length:
                 problems.append(row.problem("refs", f"'{n}' is not a reference number within 1-{ctx.list_length}"))
             else:
                 t.append((c, LICN.citesEntry, entry_iri(int(n))))
         t += provenance(c, row, ctx, problems)
     known = {f"{scheme_}-{k}" for scheme_, keys in ctx.concepts.items() for k in keys}
-    for row in yaml_rows(data, "avenues", file):
+    for row in yaml_rows(data, "avenues", file, problems):
         key = check_key(row, "key", problems)
         a = instance("avenue", key)
         if not row.get("statement"):

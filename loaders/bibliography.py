@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 import bibtexparser
+import rispy
+from bibtexparser.middlewares import NameParts, SeparateCoAuthors, SplitNameParts
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, XSD
 
@@ -19,6 +21,8 @@ from .common import (
     Problem,
     Row,
     as_list,
+    control_characters,
+    read_text,
     integer,
     label,
     provenance,
@@ -31,6 +35,7 @@ from .vocab import (
     CITO,
     DOI_RE,
     FABIO,
+    bare_doi,
     LICN,
     entry_iri,
     instance,
@@ -41,7 +46,10 @@ from .vocab import (
 
 REQUIRED = ("key", "sources", "status", "confidence")
 COLUMNS = ("key", "ref_no", "type", "authors", "year", "title", "container", "volume", "issue", "pages",
-           "doi", "sources", "status", "inferred_fields", "confidence", "locator", "note", "lead")
+           "doi", "sources", "status", "inferred_fields", "confidence", "locator", "note", "lead", "cited_by_review")
+# Whether the review cites the work: a work a search found since (no), or an entry of another
+# document that a source page mixed in (no, said in the note), or a place in doubt (doubtful).
+CITED_BY_REVIEW = {"yes": LICN.citedByReview, "no": LICN.notCitedByReview, "doubtful": LICN.citationDoubtful}
 TYPES = {"journal-article": FABIO.JournalArticle, "book": FABIO.Book, "book-chapter": FABIO.BookChapter,
          "report": FABIO.ReportDocument, "fragment": LICN.CitationFragment, "": None}
 FIELDS = {"authors": LICN.authors, "title": DCTERMS.title, "container": LICN.venue, "volume": BIBO.volume,
@@ -81,13 +89,18 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
                 number = None
             else:
                 seen_numbers[number] = row
+        cited = row.get("cited_by_review") or ("yes" if number is not None else "")
+        if cited not in CITED_BY_REVIEW:
+            problems.append(row.problem("cited_by_review", f"must be yes, no or doubtful, not '{cited}'"))
+        elif cited == "no" and number is not None:
+            problems.append(row.problem("cited_by_review", "a numbered reference entry is cited by the review"))
         kind = row.get("type")
         if kind not in TYPES:
             problems.append(row.problem("type", f"unknown type '{kind}' (one of {', '.join(t for t in TYPES if t)})"))
         year = row.get("year")
-        if year and not re.fullmatch(r"\d{4}", year):
+        if year and not re.fullmatch(r"[0-9]{4}", year):
             problems.append(row.problem("year", f"'{year}' is not a year"))
-        doi = row.get("doi")
+        doi = bare_doi(row.get("doi"))
         if doi and not DOI_RE.match(doi):
             problems.append(row.problem("doi", f"'{doi}' is not a DOI (10.NNNN/...)"))
             doi = ""
@@ -101,12 +114,20 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
 
         w = work_for(key, number, ctx)
         ctx.works.add(key)
+        if number is not None:
+            ctx.work_numbers[key] = number
+        if cited == "no":
+            ctx.later_works.add(key)
         target = studies if number in ctx.study_numbers else refs
-        target += typed(w, LICN.CitedWork, FABIO.Work)
+        target += typed(w, FABIO.Work) if cited == "no" else typed(w, LICN.CitedWork, FABIO.Work)
         if TYPES.get(kind) is not None:
             target += typed(w, TYPES[kind])
             target.append((w, LICN.publicationType, Literal(kind)))
-        target += [label(w, _display(row)), (review_iri(), CITO.cites, w)]
+        target.append(label(w, _display(row)))
+        if cited in ("yes", "doubtful"):
+            target.append((review_iri(), CITO.cites, w))
+        if cited in CITED_BY_REVIEW:
+            target.append((w, LICN.reviewCitation, CITED_BY_REVIEW[cited]))
         for name, prop in FIELDS.items():
             if row.get(name):
                 target.append((w, prop, Literal(row.get(name))))
@@ -121,7 +142,9 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
         refs += typed(i, LICN.Identification)
         refs += [label(i, f"Identification of {('reference ' + str(number)) if number else key}"), (i, LICN.identifiedWork, w)]
         if number is not None:
-            refs += [(i, LICN.identifiedEntry, entry_iri(number)), (entry_iri(number), BIRO.references, w)]
+            refs.append((i, LICN.identifiedEntry, entry_iri(number)))
+            if number not in ctx.study_numbers:  # a reviewed study's entry points at it from the studies layer
+                refs.append((entry_iri(number), BIRO.references, w))
         for name in as_list(row.get("inferred_fields")):
             refs.append((i, LICN.inferredField, Literal(name)))
         refs += provenance(i, row, ctx, problems)
@@ -131,68 +154,146 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
     return {"references": refs, "studies": studies}, problems
 
 
-def _bib_name(person: str) -> str:
-    """'Surname, Given Names' or 'Given Surname' -> 'Surname GN'."""
-    person = person.strip()
-    if "," in person:
-        surname, given = (p.strip() for p in person.split(",", 1))
-    else:
-        *given_parts, surname = person.split()
-        given = " ".join(given_parts)
-    initials = "".join(part[0] for part in re.split(r"[\s.\-]+", given) if part)
-    return f"{surname} {initials}".strip()
+def _initials(given: str) -> str:
+    return "".join(part[0] for part in re.split(r"[\s.\-]+", given) if part)
+
+
+def _person(surname: str, given: str) -> str:
+    """'Surname GN', as the curated CSV writes names."""
+    return f"{surname.strip()} {_initials(given)}".strip()
+
+
+def _curated_row(label_: str, line: int, fields: dict) -> Row:
+    """A reference manager's record as a bibliography row; the curation fields come from the
+    record's licn-* fields (BibTeX, RIS notes) or its "licn" object (CSL-JSON)."""
+    data = {name: "" for name in COLUMNS}
+    data.update({k: v for k, v in fields.items() if v})
+    data["cited_by_review"] = fields.get("cited_by_review") or ("yes" if fields.get("ref_no") else "no")
+    return Row(label_, line, data)
+
+
+BIBTEX_TYPES = {"article": "journal-article", "book": "book", "incollection": "book-chapter",
+                "inbook": "book-chapter", "techreport": "report", "report": "report"}
 
 
 def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
-    text = path.read_text(encoding="utf-8")
-    library = bibtexparser.parse_string(text)
+    text, problem = read_text(path, label_)
+    if problem:
+        return [], [problem]
+    library = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors(), SplitNameParts()])
     problems = [Problem(label_, getattr(b, "start_line", 0) + 1, "(entry)", f"cannot parse BibTeX: {getattr(b, 'error', b)}")
                 for b in library.failed_blocks]
     rows = []
     for entry in library.entries:
-        f = {k.lower(): str(v.value if hasattr(v, "value") else v) for k, v in entry.fields_dict.items()}
-        kind = {"article": "journal-article", "book": "book", "incollection": "book-chapter",
-                "inbook": "book-chapter", "techreport": "report"}.get(entry.entry_type.lower(), "")
-        data = {
-            "key": entry.key, "ref_no": f.get("licn-ref-no", ""), "type": kind,
-            "authors": "; ".join(_bib_name(a) for a in re.split(r"\s+and\s+", f["author"])) if f.get("author") else "",
-            "year": f.get("year", ""), "title": f.get("title", "").strip("{}"),
-            "container": f.get("journal", f.get("booktitle", "")), "volume": f.get("volume", ""),
-            "issue": f.get("number", ""), "pages": f.get("pages", "").replace("--", "-"), "doi": f.get("doi", ""),
-            "sources": f.get("licn-sources", ""), "status": f.get("licn-status", ""),
-            "confidence": f.get("licn-confidence", ""), "locator": f.get("licn-locator", ""),
-            "note": f.get("note", ""), "inferred_fields": f.get("licn-inferred-fields", ""), "lead": "",
-        }
-        rows.append(Row(label_, entry.start_line + 1, data))
+        line = entry.start_line + 1
+        f = {k.lower(): v.value for k, v in entry.fields_dict.items()}
+        authors = []
+        for person in f.get("author") or []:
+            if not isinstance(person, NameParts) or not person.last:
+                problems.append(Problem(label_, line, "author", f"an author without a surname in entry '{entry.key}'"))
+                continue
+            authors.append(_person(" ".join(person.von + person.last), " ".join(person.first)))
+        scalar = {k: str(v).strip().strip("{}") for k, v in f.items() if k != "author"}
+        rows.append(_curated_row(label_, line, {
+            "key": entry.key, "ref_no": scalar.get("licn-ref-no", ""), "type": BIBTEX_TYPES.get(entry.entry_type.lower(), ""),
+            "authors": "; ".join(authors), "year": scalar.get("year", ""), "title": scalar.get("title", ""),
+            "container": scalar.get("journal", scalar.get("booktitle", "")), "volume": scalar.get("volume", ""),
+            "issue": scalar.get("number", ""), "pages": scalar.get("pages", "").replace("--", "-"), "doi": scalar.get("doi", ""),
+            "sources": scalar.get("licn-sources", ""), "status": scalar.get("licn-status", ""),
+            "confidence": scalar.get("licn-confidence", ""), "locator": scalar.get("licn-locator", ""),
+            "note": scalar.get("note", ""), "inferred_fields": scalar.get("licn-inferred-fields", ""),
+            "cited_by_review": scalar.get("licn-cited-by-review", "")}))
+        problems += control_characters(rows[-1])
     return rows, problems
 
 
+RIS_TYPES = {"JOUR": "journal-article", "BOOK": "book", "CHAP": "book-chapter", "RPRT": "report"}
+
+
+def rows_from_ris(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
+    """RIS records; the curation fields are notes (N1) of the form 'licn-sources: KEY; KEY'."""
+    text, problem = read_text(path, label_)
+    if problem:
+        return [], [problem]
+    try:
+        records = rispy.loads(text)
+    except Exception as exc:  # rispy raises plain exceptions for broken files
+        return [], [Problem(label_, 1, "(file)", f"not a RIS file: {exc}")]
+    starts = [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith("TY  -")]
+    rows, problems = [], []
+    for n, record in enumerate(records):
+        line = starts[n] if n < len(starts) else 1
+        curation = {}
+        for note in record.get("notes", []) or []:
+            name, sep, value = str(note).partition(":")
+            if sep and name.strip().startswith("licn-"):
+                curation[name.strip()] = value.strip()
+        authors = []
+        for person in record.get("authors", []) or record.get("first_authors", []) or []:
+            surname, _, given = str(person).partition(",")
+            if not surname.strip():
+                problems.append(Problem(label_, line, "authors", "an author without a surname"))
+                continue
+            authors.append(_person(surname, given))
+        pages = "-".join(p for p in (record.get("start_page", ""), record.get("end_page", "")) if p)
+        key = curation.get("licn-key") or str(record.get("id", "")).strip()
+        rows.append(_curated_row(label_, line, {
+            "key": key, "ref_no": curation.get("licn-ref-no", ""), "type": RIS_TYPES.get(record.get("type_of_reference", ""), ""),
+            "authors": "; ".join(authors), "year": str(record.get("year", "") or record.get("publication_year", ""))[:4],
+            "title": record.get("title", "") or record.get("primary_title", ""),
+            "container": record.get("journal_name", "") or record.get("secondary_title", ""),
+            "volume": str(record.get("volume", "")), "issue": str(record.get("number", "")), "pages": pages,
+            "doi": record.get("doi", ""), "sources": curation.get("licn-sources", ""), "status": curation.get("licn-status", ""),
+            "confidence": curation.get("licn-confidence", ""), "locator": curation.get("licn-locator", ""),
+            "cited_by_review": curation.get("licn-cited-by-review", "")}))
+        problems += control_characters(rows[-1])
+    return rows, problems
+
+
+CSL_TYPES = {"article-journal": "journal-article", "book": "book", "chapter": "book-chapter", "report": "report"}
+
+
 def rows_from_csl_json(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
-    text = path.read_text(encoding="utf-8")
+    text, problem = read_text(path, label_)
+    if problem:
+        return [], [problem]
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [Problem(label_, exc.lineno, "(file)", f"not valid JSON: {exc.msg}")]
     if not isinstance(items, list):
         return [], [Problem(label_, 1, "(file)", "CSL-JSON must be a list of items")]
-    rows = []
+    rows, problems = [], []
     for item in items:
+        if not isinstance(item, dict):
+            problems.append(Problem(label_, 1, "(item)", "each CSL-JSON item must be an object"))
+            continue
         ident = str(item.get("id", ""))
         match = re.search(r'"id"\s*:\s*"?' + re.escape(ident), text)
         line = text[: match.start()].count("\n") + 1 if match else 1
-        parts = (item.get("issued") or {}).get("date-parts") or [[]]
-        curation = item.get("licn") or {}
-        data = {
-            "key": ident, "ref_no": str(curation.get("ref_no", "")),
-            "type": {"article-journal": "journal-article", "book": "book", "chapter": "book-chapter",
-                     "report": "report"}.get(item.get("type", ""), ""),
-            "authors": "; ".join(_bib_name(f"{a.get('family', '')}, {a.get('given', '')}") for a in item.get("author", [])),
-            "year": str(parts[0][0]) if parts and parts[0] else "", "title": item.get("title", ""),
-            "container": item.get("container-title", ""), "volume": str(item.get("volume", "")),
-            "issue": str(item.get("issue", "")), "pages": str(item.get("page", "")).replace("--", "-"),
-            "doi": item.get("DOI", ""), "sources": "; ".join(as_list(curation.get("sources", []))),
+        authors = []
+        for person in item.get("author") or []:
+            if not isinstance(person, dict) or not str(person.get("family", "")).strip():
+                problems.append(Problem(label_, line, "author", f"an author must be an object with a 'family' name, not {json.dumps(person)}"))
+                continue
+            authors.append(_person(str(person["family"]), str(person.get("given", ""))))
+        parts = (item.get("issued") or {}).get("date-parts") if isinstance(item.get("issued"), dict) else None
+        year = str(parts[0][0]) if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else ""
+        curation = item.get("licn") if isinstance(item.get("licn"), dict) else {}
+        sources = curation.get("sources", [])
+        fields = {
+            "key": ident, "ref_no": str(curation.get("ref_no", "")), "type": CSL_TYPES.get(str(item.get("type", "")), ""),
+            "authors": "; ".join(authors), "year": year, "title": item.get("title", ""),
+            "container": item.get("container-title", ""), "volume": item.get("volume", ""), "issue": item.get("issue", ""),
+            "pages": str(item.get("page", "")).replace("--", "-"), "doi": item.get("DOI", ""),
+            "sources": "; ".join(sources) if isinstance(sources, list) else str(sources),
             "status": curation.get("status", ""), "confidence": curation.get("confidence", ""),
-            "locator": curation.get("locator", ""), "note": item.get("note", ""), "inferred_fields": "", "lead": "",
-        }
-        rows.append(Row(label_, line, data))
-    return rows, []
+            "locator": curation.get("locator", ""), "note": item.get("note", ""),
+            "cited_by_review": curation.get("cited_by_review", "")}
+        for name, value in fields.items():
+            if isinstance(value, (dict, list)):
+                problems.append(Problem(label_, line, name, "a structure where a single value belongs"))
+                fields[name] = ""
+        rows.append(_curated_row(label_, line, {k: str(v) for k, v in fields.items()}))
+        problems += control_characters(rows[-1])
+    return rows, problems

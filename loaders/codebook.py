@@ -17,6 +17,9 @@ SCHEMES = {
 }
 
 
+ORIGINS = ("table", "prose", "curator")
+
+
 def _definition(section: str, row: Row, kinds: dict) -> str:
     if row.get("definition"):
         return row.get("definition")
@@ -24,6 +27,9 @@ def _definition(section: str, row: Row, kinds: dict) -> str:
         kind = kinds.get(row.get("kind"), row.get("kind"))
         if row.get("origin") == "table":
             return f"Leadership mechanism labelled '{row.get('label')}' in Table 1 of the review, under {kind.lower()}."
+        if row.get("origin") == "curator":
+            return (f"Leadership mechanism under {kind.lower()} added by the project's curators when coding studies "
+                    "beyond the review; not a label or topic of the review.")
         return f"Topic of the review's findings prose under {kind.lower()}, paraphrased by the curators; not a Table 1 label."
     if section == "countries":
         return f"{row.get('label')}, as a setting of studies (Wikidata {row.get('wikidata')})."
@@ -31,8 +37,14 @@ def _definition(section: str, row: Row, kinds: dict) -> str:
 
 
 def load_codebook(data: dict, file: str, ctx: Context) -> tuple[list[tuple], list[Problem]]:
+    return load_codebooks([(file, data)], ctx)
+
+
+def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tuple], list[Problem]]:
+    """codebook.yaml and the codebook-*.yaml files beside it (concepts curators add), as one codebook."""
     triples, problems = [], []
-    rows_by_section = {section: yaml_rows(data, section, file) for section in SCHEMES}
+    rows_by_section = {section: [row for file, data in books for row in yaml_rows(data, section, file, problems)]
+                       for section in SCHEMES}
     for section, (scheme, _, _) in SCHEMES.items():
         keys = ctx.concepts.setdefault(scheme, set())
         for row in rows_by_section[section]:
@@ -71,8 +83,8 @@ def load_codebook(data: dict, file: str, ctx: Context) -> tuple[list[tuple], lis
                 else:
                     ctx.mechanism_kind[key] = row.get("kind")
                     triples.append((c, SKOS.broader, concept("kind", row.get("kind"))))
-                if row.get("origin") not in ("table", "prose"):
-                    problems.append(row.problem("origin", "must be 'table' or 'prose'"))
+                if row.get("origin") not in ORIGINS:
+                    problems.append(row.problem("origin", f"must be one of {', '.join(ORIGINS)}, not '{row.get('origin')}'"))
                 else:
                     triples.append((c, LICN.labelOrigin, Literal(row.get("origin"))))
             if broader:

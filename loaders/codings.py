@@ -14,7 +14,7 @@ from .common import (
     typed,
     unique_keys,
 )
-from .vocab import LICN, entry_iri, instance
+from .vocab import LICN, entry_iri, instance, study_iri
 
 ITEM_REQUIRED = ("level", "kind", "mechanism", "label", "refs", "kind_status", "sources", "confidence")
 CLAIM_REQUIRED = ("key", "level", "kind", "topic", "sources", "status", "confidence")
@@ -43,13 +43,15 @@ def _mechanism(row: Row, kind: str, ctx: Context, problems: list[Problem]):
     return mech
 
 
-def _codings(claim, row: Row, prefix: str, level, kind, mech, numbers, ctx, problems, extra=()) -> list[tuple]:
+def _codings(claim, row: Row, prefix: str, level, kind, mech, numbers, ctx, problems, basis, extra=()) -> list[tuple]:
     t = []
     for n in numbers:
         c = instance("coding", f"{prefix}-{n}")
+        evidence = study_iri(n) if n in ctx.study_numbers else entry_iri(n)
         t += typed(c, LICN.Coding)
         t += [label(c, f"Reference {n}: {row.get('label') or row.get('topic')} ({row.get('level')} level, {row.get('kind')})"),
-              (c, LICN.claim, claim), (c, LICN.citesEntry, entry_iri(n)), (c, LICN.level, level), (c, LICN.kind, kind)]
+              (c, LICN.claim, claim), (c, LICN.citesEntry, entry_iri(n)), (c, LICN.level, level), (c, LICN.kind, kind),
+              (c, LICN.basis, basis), (c, LICN.evidenceFrom, evidence)]
         if kind is not None and row.get("kind") in TABLE1_KINDS:
             t.append((c, LICN.cell, cell_iri(row.get("level"), row.get("kind"))))
         if mech is not None:
@@ -110,7 +112,7 @@ def load_table1(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Proble
             t.append((item, LICN.position, Literal(position)))
         t += [(item, LICN.citesEntry, entry_iri(n)) for n in numbers]
         t += provenance(item, row, ctx, problems, default_status="seen")
-        t += _codings(item, row, key, level, kind, mech, numbers, ctx, problems,
+        t += _codings(item, row, key, level, kind, mech, numbers, ctx, problems, LICN.Table1Basis,
                       extra=lambda c: [(c, LICN.kindStatus, status)])
     return t, problems
 
@@ -134,5 +136,5 @@ def load_prose(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem
             t.append((claim, LICN.mechanism, mech))
         t += [(claim, LICN.citesEntry, entry_iri(n)) for n in numbers]
         t += provenance(claim, row, ctx, problems)
-        t += _codings(claim, row, f"prose-{key}", level, kind, mech, numbers, ctx, problems)
+        t += _codings(claim, row, f"prose-{key}", level, kind, mech, numbers, ctx, problems, LICN.ProseBasis)
     return t, problems

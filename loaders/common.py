@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import yaml
 from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from .vocab import KEY_RE, LICN, concept, source_iri
+from .vocab import IRI_UNSAFE, KEY_RE, LICN, concept, source_iri
 
 STATUSES = {"seen": LICN.seen, "inferred": LICN.inferred}
 
@@ -42,10 +45,13 @@ class Row:
     data: dict
 
     def get(self, name: str, default: str = "") -> str:
+        """A field as text; a YAML list as its items joined by '; ' (what as_list splits again)."""
         value = self.data.get(name)
-        if value is None:
+        if value is None or isinstance(value, dict):
             return default
-        return str(value).strip() if not isinstance(value, list) else value
+        if isinstance(value, list):
+            return "; ".join(str(v).strip() for v in value if not isinstance(v, (dict, list)))
+        return str(value).strip()
 
     def problem(self, name: str, message: str) -> Problem:
         return Problem(self.file, self.line, name, message)
@@ -60,17 +66,47 @@ class Context:
     list_length: int = 0
     study_numbers: set[int] = field(default_factory=set)
     works: set[str] = field(default_factory=set)
+    work_numbers: dict[str, int] = field(default_factory=dict)  # bibliography key -> its reference number
+    later_works: set[str] = field(default_factory=set)  # works the review does not cite
+    curators: set[str] = field(default_factory=set)
+    searches: set[str] = field(default_factory=set)
+    screened: set[str] = field(default_factory=set)  # works a screening row includes
+
+
+def read_text(path: Path, name: str) -> tuple[str, Problem | None]:
+    """A file's text as UTF-8 (a byte order mark at the start is dropped), or the problem."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return "", Problem(name, line, "(file)", f"not valid UTF-8 ({exc.reason}); save the file as UTF-8")
+
+
+def control_characters(row: Row) -> list[Problem]:
+    """Control characters (other than tab and line breaks) cannot be written in XML or shown."""
+    found = []
+    for key, value in row.data.items():
+        for ch in value if isinstance(value, str) else ():
+            if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r":
+                found.append(row.problem(str(key), f"control character U+{ord(ch):04X} in the value"))
+                break
+    return found
+
+
+def unsafe_iri(text: str) -> str | None:
+    """The first character that cannot stand in an IRI, if any."""
+    match = IRI_UNSAFE.search(text)
+    return match.group(0) if match else None
 
 
 def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) -> tuple[list[Row], list[Problem]]:
     """Rows of a CSV file with their line numbers; problems for encoding, quoting, shape, blanks."""
     name = label or path.name
     problems: list[Problem] = []
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        return [], [Problem(name, line, "(file)", f"not valid UTF-8 ({exc.reason})")]
+    text, problem = read_text(path, name)
+    if problem:
+        return [], [problem]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
     try:
@@ -86,7 +122,9 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
             if len(record) != len(header):
                 problems.append(Problem(name, line, "(row)", f"{len(record)} fields where the header has {len(header)}"))
                 continue
-            rows.append(Row(name, line, {k: v.strip() for k, v in zip(header, record)}))
+            row = Row(name, line, {k: v.strip() for k, v in zip(header, record)})
+            problems += control_characters(row)
+            rows.append(row)
     except csv.Error as exc:
         problems.append(Problem(name, reader.line_num, "(row)", f"broken CSV: {exc}"))
     for row in rows:
@@ -100,7 +138,21 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml whe
     pass
 
 
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key, mark):
+        super().__init__(f"duplicate key '{key}'")
+        self.problem = f"duplicate key '{key}' (a mapping holds each key once)"
+        self.problem_mark = mark
+
+
 def _mapping_with_line(loader, node):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (str, int, float, bool)) and key in seen:
+            raise DuplicateKey(key, key_node.start_mark)
+        if isinstance(key, (str, int, float, bool)):
+            seen.add(key)
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
@@ -111,10 +163,11 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 def read_yaml(path: Path, label: str | None = None) -> tuple[dict, list[Problem]]:
     name = label or path.name
+    text, problem = read_text(path, name)
+    if problem:
+        return {}, [problem]
     try:
-        data = yaml.load(path.read_bytes().decode("utf-8"), Loader=_LineLoader)
-    except UnicodeDecodeError as exc:
-        return {}, [Problem(name, 1, "(file)", f"not valid UTF-8 ({exc.reason})")]
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return {}, [Problem(name, (mark.line + 1) if mark else 1, "(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
@@ -123,9 +176,29 @@ def read_yaml(path: Path, label: str | None = None) -> tuple[dict, list[Problem]
     return data, []
 
 
-def yaml_rows(data: dict, section: str, file: str) -> list[Row]:
-    items = data.get(section) or []
-    return [Row(file, item.get("__line__", 1), item) for item in items if isinstance(item, dict)]
+def yaml_rows(data: dict, section: str, file: str, problems: list[Problem] | None = None) -> list[Row]:
+    """The items of a list section as rows; a section that is not a list, an item that is not a
+    mapping, or a field holding a mapping is a problem (when problems is given), never dropped silently."""
+    problems = problems if problems is not None else []
+    items = data.get(section)
+    if items is None:
+        return []
+    line = data.get("__line__", 1)
+    if not isinstance(items, list):
+        problems.append(Problem(file, line, section, f"must be a list of entries, not {type(items).__name__}"))
+        return []
+    rows = []
+    for item in items:
+        if not isinstance(item, dict):
+            problems.append(Problem(file, line, section, f"each entry must be a mapping of fields, not '{item}'"))
+            continue
+        row = Row(file, item.get("__line__", line), item)
+        for key, value in item.items():
+            if isinstance(value, dict):
+                problems.append(row.problem(str(key), "a mapping where a single value belongs"))
+        problems += control_characters(row)
+        rows.append(row)
+    return rows
 
 
 def as_list(value) -> list[str]:
@@ -155,10 +228,18 @@ def unique_keys(rows: list[Row], problems: list[Problem], name: str = "key"):
         yield key, row
 
 
+DIGITS = re.compile(r"[0-9]+")
+
+
+def is_number(text: str) -> bool:
+    """Whole numbers in ASCII digits only ('²' and other Unicode digits are not numbers here)."""
+    return DIGITS.fullmatch(text) is not None
+
+
 def integers(row: Row, name: str, problems: list[Problem]) -> list[int]:
     values = []
     for part in as_list(row.get(name)):
-        if not part.isdigit():
+        if not is_number(part):
             problems.append(row.problem(name, f"'{part}' is not a reference number"))
         else:
             values.append(int(part))
@@ -169,10 +250,15 @@ def integer(row: Row, name: str, problems: list[Problem]) -> int | None:
     value = row.get(name)
     if value in ("", None):
         return None
-    if not str(value).isdigit():
+    if not is_number(str(value)):
         problems.append(row.problem(name, f"'{value}' is not a whole number"))
         return None
     return int(value)
+
+
+def did_you_mean(key: str, known) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def concept_ref(row: Row, name: str, scheme: str, ctx: Context, problems: list[Problem], value: str | None = None) -> URIRef | None:
@@ -180,7 +266,7 @@ def concept_ref(row: Row, name: str, scheme: str, ctx: Context, problems: list[P
     if not key:
         return None
     if key not in ctx.concepts.get(scheme, set()):
-        problems.append(row.problem(name, f"unknown {scheme} '{key}'"))
+        problems.append(row.problem(name, f"unknown {scheme} '{key}'{did_you_mean(key, ctx.concepts.get(scheme, ()))}"))
         return None
     return concept(scheme, key)
 
@@ -195,7 +281,7 @@ def provenance(subject: URIRef, row: Row, ctx: Context, problems: list[Problem],
         problems.append(row.problem("sources", "a fact needs at least one source"))
     for key in sources:
         if key not in ctx.sources:
-            problems.append(row.problem("sources", f"unknown source '{key}' (not in sources.csv)"))
+            problems.append(row.problem("sources", f"unknown source '{key}' (not in sources.csv){did_you_mean(key, ctx.sources)}"))
         else:
             triples.append((subject, PROV.wasDerivedFrom, source_iri(key)))
     status = row.get(status_field) or default_status

@@ -11,6 +11,8 @@ from .common import (
     Row,
     as_list,
     check_key,
+    integers,
+    is_number,
     label,
     provenance,
     typed,
@@ -77,14 +79,24 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
             t.append((r, prop, value))
     t += provenance(r, row, ctx, problems)
 
-    for item in yaml_rows(data, "method", file):
+    length = data.get("reference_list_length")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        problems.append(Problem(file, 1, "reference_list_length", "must be a positive whole number"))
+        length = 0
+    ctx.list_length = length
+    for item in yaml_rows(data, "method", file, problems):
         key = check_key(item, "key", problems)
         m = instance("method", key)
         t += typed(m, LICN.MethodFact)
         t += [label(m, f"Method: {item.get('aspect')} ({key})"), (m, LICN.aspect, Literal(item.get("aspect"))),
               (m, LICN.statement, Literal(item.get("statement"), lang="en")), (m, LICN.figureOf, r)]
+        for n in integers(item, "refs", problems):
+            if not 1 <= n <= length:
+                problems.append(item.problem("refs", f"reference {n} is outside the reference list (1-{length})"))
+            else:
+                t.append((m, LICN.citesEntry, entry_iri(n)))
         t += provenance(m, item, ctx, problems)
-    for item in yaml_rows(data, "gaps", file):
+    for item in yaml_rows(data, "gaps", file, problems):
         key = check_key(item, "key", problems)
         g = instance("gap", key)
         t += typed(g, LICN.KnowledgeGap)
@@ -92,12 +104,8 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
               (g, LICN.figureOf, r)]
         t += provenance(g, item, ctx, problems, default_status="seen", default_confidence="high")
 
-    length = data.get("reference_list_length")
-    if not isinstance(length, int) or length < 1:
-        problems.append(Problem(file, 1, "reference_list_length", "must be a positive whole number"))
-        length = 0
-    ctx.list_length = length
-    t.append((r, LICN.referenceListLength, Literal(length)))
+    # The highest number cited in the text that was seen: the list is at least this long.
+    t.append((r, LICN.highestReferenceNumberSeen, Literal(length)))
     for n in range(1, length + 1):
         e = entry_iri(n)
         out["references"] += typed(e, LICN.ReferenceEntry)
@@ -105,19 +113,21 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
                               (e, LICN.inReferenceListOf, r)]
 
     studies = data.get("studies") or {}
+    if not isinstance(studies, dict):
+        problems.append(Problem(file, data.get("__line__", 1), "studies", "must be a mapping (ranges, sources, status, ...)"))
+        studies = {}
     srow = Row(file, studies.get("__line__", 1), studies)
     numbers: set[int] = set()
     for span in as_list(studies.get("ranges")):
         lo, _, hi = span.partition("-")
-        if not (lo.isdigit() and (hi or lo).isdigit()) or int(lo) > int(hi or lo) or int(hi or lo) > length:
+        if not (is_number(lo) and is_number(hi or lo)) or int(lo) > int(hi or lo) or int(hi or lo) > length:
             problems.append(srow.problem("ranges", f"'{span}' is not a range of reference numbers within 1-{length}"))
             continue
         numbers.update(range(int(lo), int(hi or lo) + 1))
     ctx.study_numbers = numbers
     gaps = {}
-    for item in studies.get("uncoded") or []:
-        row = Row(file, item.get("__line__", srow.line), item)
-        number = item.get("ref")
+    for row in yaml_rows(studies, "uncoded", file, problems):
+        number = row.data.get("ref")
         if number not in numbers:
             problems.append(row.problem("ref", f"{number} is not a reviewed study"))
         elif not row.get("note"):
@@ -126,7 +136,7 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
             gaps[number] = row.get("note")
     for n in sorted(numbers):
         s = study_iri(n)
-        out["studies"] += typed(s, LICN.Study, FABIO.Work)
+        out["studies"] += typed(s, LICN.Study, LICN.ReviewedStudy, FABIO.Work)
         out["studies"] += [(s, LICN.studyEntry, entry_iri(n)), (s, LICN.reviewedIn, r),
                            (entry_iri(n), BIRO.references, s)]
         if n in gaps:

@@ -9,6 +9,7 @@ from .common import (
     Row,
     as_list,
     concept_ref,
+    is_number,
     label,
     provenance,
     typed,
@@ -23,7 +24,7 @@ def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
     seen = {}
     for row in rows:
         key = row.get("work")
-        number = int(key[4:]) if key.startswith("ref-") and key[4:].isdigit() else None
+        number = ctx.work_numbers.get(key) or (int(key[4:]) if key.startswith("ref-") and is_number(key[4:]) else None)
         if key not in ctx.works and number not in ctx.study_numbers:
             problems.append(row.problem("work", f"unknown work '{key}' (neither in the bibliography nor a reviewed study)"))
             continue

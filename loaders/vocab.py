@@ -29,17 +29,30 @@ VOID = Vocabulary("http://rdfs.org/ns/void#")
 DCAT = Vocabulary("http://www.w3.org/ns/dcat#")
 SH = Vocabulary("http://www.w3.org/ns/shacl#")
 WD = Vocabulary("http://www.wikidata.org/entity/")
+VCARD = Vocabulary("http://www.w3.org/2006/vcard/ns#")
+LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 
 PREFIXES = {
     "licn": LICN, "cb": CB, "id": ID, "fabio": FABIO, "biro": BIRO, "cito": CITO, "bibo": BIBO,
     "dcterms": DCTERMS, "foaf": FOAF, "owl": OWL, "prov": PROV, "rdf": RDF, "rdfs": RDFS,
-    "skos": SKOS, "xsd": XSD, "void": VOID, "dcat": DCAT, "sh": SH, "schema": SCHEMA, "wd": WD,
+    "skos": SKOS, "xsd": XSD, "void": VOID, "dcat": DCAT, "sh": SH, "schema": SCHEMA, "wd": WD, "vcard": VCARD,
 }
 
-LAYERS = ("ontology", "codebook", "review", "references", "studies", "codings", "figures", "agenda", "catalogue")
+LAYERS = ("ontology", "codebook", "review", "references", "studies", "codings", "curation", "figures", "agenda", "catalogue")
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# Characters that cannot stand in an IRI (RFC 3987), so neither in a DOI nor an address.
+IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+DOI_RE = re.compile(r'^10\.[0-9]{4,9}/[^\x00-\x20<>"{}|\\^`\x7f]+$')
+DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+
+
+def bare_doi(text: str) -> str:
+    """A DOI as 10.NNNN/..., also when written as https://doi.org/... or doi:..."""
+    for prefix in DOI_PREFIXES:
+        if text.lower().startswith(prefix):
+            return text[len(prefix):].strip()
+    return text
 
 
 def graph_iri(layer: str) -> URIRef:

@@ -37,14 +37,9 @@ from pathlib import Path
 
 from loaders.vocab import BASE
 
-from .catalogue import (
-    QueryError,
-    Result,
-    bind,
-    load_catalogue,
-    oxigraph_store,
-    run_oxigraph,
-)
+from ..query.catalogue import QueryError, bind, load_catalogue
+from ..query.engines import Result, oxigraph_store, run_oxigraph
+from ..query.results import format_result
 
 DPI = 150
 # Figure sizes in inches: PNG pixels are SIZE * DPI, SVG points are SIZE * 72.
@@ -107,7 +102,6 @@ def load_data(dist: Path) -> Data:
 
 
 def csv_text(result: Result) -> str:
-    from .cli import format_result
     return format_result(result, "csv")
 
 

@@ -7,8 +7,10 @@ own suffix (.html, .ttl, .jsonld, .nt, .rdf). The pages are the same as the stat
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
+import os
 import re
 import socket
 import sys
@@ -17,10 +19,13 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
+
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -33,26 +38,25 @@ from starlette.routing import Route
 
 from loaders.vocab import BASE
 
-from . import paths
-from .catalogue import QueryError, bind, load_catalogue
-from .documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
-from .endpoint import (
+from .. import paths
+from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
+from ..query.catalogue import QueryError, bind, load_catalogue
+from ..query.parse import Rejected
+from .pool import ClientGone, QueryPool
+from .sparql import (
+    DEFAULT_QUERY_MEMORY,
     DEFAULT_RESULT_CAP,
     DEFAULT_TIME_LIMIT,
     FORMAT_PARAM,
-    QueryPool,
-    Refused,
+    GRAPH_OFFERS,
+    RESULT_OFFERS,
+    service_graph,
 )
 
 log = logging.getLogger("licn.serve")
 
-RESULT_OFFERS = [("application/sparql-results+json", "json"), ("application/json", "json"),
-                 ("application/sparql-results+xml", "xml"), ("application/xml", "xml"), ("text/xml", "xml"),
-                 ("text/csv", "csv"), ("text/tab-separated-values", "tsv")]
-GRAPH_OFFERS = [("text/turtle", "ttl"), ("application/x-turtle", "ttl"), ("application/ld+json", "jsonld"),
-                ("application/json", "jsonld"), ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
-                ("application/xml", "rdf")]
 MAX_BODY = 1_000_000
+MAX_HEADERS = 64 * 1024  # bytes of request line and headers
 DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 EXAMPLE_QUERY = """PREFIX licn: <https://w3id.org/licn/ontology#>
@@ -75,23 +79,6 @@ def _text(message: str, status: int, **headers) -> PlainTextResponse:
     return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
 
 
-class OpenToAll:
-    """Adds Access-Control-Allow-Origin: * so that browser applications elsewhere can read the data."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_header(message):
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("Access-Control-Allow-Origin", "*")
-            await send(message)
-        await self.app(scope, receive, send_with_header)
-
-
 def built_nquads(dist: Path) -> Path:
     """dist/licn.nq, which everything served is read from."""
     nq = Path(dist) / "licn.nq"
@@ -101,7 +88,8 @@ def built_nquads(dist: Path) -> Path:
 
 
 def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT,
-               result_cap: int = DEFAULT_RESULT_CAP, workers: int = 2, queries: Path = paths.QUERIES) -> Starlette:
+               result_cap: int = DEFAULT_RESULT_CAP, workers: int = 2, queries: Path = paths.QUERIES,
+               max_pending: int | None = None, query_memory: int = DEFAULT_QUERY_MEMORY) -> Starlette:
     """The ASGI application over a built dist/ folder; worker processes start with the app."""
     dist = Path(dist)
     nq = built_nquads(dist)
@@ -121,7 +109,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        state["pool"] = QueryPool(nq, workers=workers, time_limit=time_limit, cap=result_cap)
+        state["pool"] = QueryPool(nq, workers=workers, time_limit=time_limit, cap=result_cap,
+                                  max_pending=max_pending, query_memory=query_memory)
         try:
             yield
         finally:
@@ -178,11 +167,13 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         table, error, status, text = None, None, 200, None
         try:
             text = bind(catalogue[name], values)
-            table = await state["pool"].run_table(text)
+            table = await state["pool"].table(text, request.is_disconnected)
         except QueryError as exc:
             error, status = str(exc), 400
-        except Refused as exc:
+        except Rejected as exc:
             error, status = exc.message, exc.status
+        except ClientGone:
+            return Response(status_code=499)
         return html(docs.query_page(name, values, text, table, error, live=True), status)
 
     async def sparql(request: Request) -> Response:
@@ -228,9 +219,12 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         try:
             media, body, truncated = await state["pool"].answer(
                 query, result_format, graph_format,
-                params.get("default-graph-uri", []), params.get("named-graph-uri", []))
-        except Refused as exc:
-            return _text(exc.message, exc.status, Vary="Accept")
+                params.get("default-graph-uri", []), params.get("named-graph-uri", []), request.is_disconnected)
+        except Rejected as exc:
+            retry = {"Retry-After": "5"} if exc.status == 503 else {}
+            return _text(exc.message, exc.status, Vary="Accept", **retry)
+        except ClientGone:
+            return Response(status_code=499)
         headers = {"Vary": "Accept"}
         if truncated:
             headers["X-SPARQL-MaxRows"] = str(result_cap)
@@ -243,7 +237,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
                                      cap=result_cap, example=EXAMPLE_QUERY), vary=True)
         if key is None:
             return _text("the service description is available as " + ", ".join(m for m, _ in GRAPH_OFFERS), 406)
-        graph = _service_graph(str(request.url.replace(query="")), docs, time_limit, result_cap)
+        graph = service_graph(base + "sparql", docs.base + "id/dataset/licn-kg", docs.triple_count, docs.graph_sizes,
+                              time_limit, result_cap)
         rdflib_format = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}[key]
         return Response(graph.serialize(format=rdflib_format), media_type=FORMATS[key][0], headers={"Vary": "Accept"})
 
@@ -293,7 +288,9 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         Route("/queries/{name}", query_page),
         Route("/{path:path}", document),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(OpenToAll)],
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+                      allow_headers=["Accept", "Content-Type"], max_age=86400)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors],
                     exception_handlers={404: not_found, HTTPException: http_error, Exception: internal_error})
     app.state.docs = docs
     app.state.base = base
@@ -306,37 +303,56 @@ def _sparql_formats(accept: str | None) -> tuple[str | None, str | None]:
     return best_type(accept, RESULT_OFFERS), best_type(accept, GRAPH_OFFERS)
 
 
-def _service_graph(endpoint: str, docs: Documents, time_limit: float, cap: int):
-    """The SPARQL 1.1 service description of the endpoint, as an rdflib graph."""
-    from rdflib import BNode, Graph, Literal, Namespace, URIRef
-    from rdflib.namespace import DCTERMS, RDF, VOID
+class TimedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for every request head: a connection that opens, or
+    finishes a response, and then sends no complete request line and headers within head_timeout
+    seconds is closed (uvicorn itself times out only connections that sit idle after a response,
+    so a client sending nothing, or half a request, would hold its connection for ever)."""
 
-    SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-    FMT = Namespace("http://www.w3.org/ns/formats/")
-    g = Graph()
-    g.bind("sd", SD)
-    g.bind("formats", FMT)
-    g.bind("void", VOID)
-    g.bind("dcterms", DCTERMS)
-    service = URIRef(endpoint)
-    g += [(service, RDF.type, SD.Service), (service, SD.endpoint, service),
-          (service, SD.supportedLanguage, SD.SPARQL11Query), (service, SD.feature, SD.UnionDefaultGraph),
-          (service, DCTERMS.description, Literal(
-              f"Read-only SPARQL 1.1 endpoint of LICN-KG. SPARQL Update and SERVICE are refused; each query runs "
-              f"for at most {time_limit:g} s and returns at most {cap} results.", lang="en"))]
-    for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                 "Turtle", "JSON-LD", "N-Triples", "RDF_XML"):
-        g.add((service, SD.resultFormat, FMT[name]))
-    dataset, default = BNode(), BNode()
-    g += [(service, SD.defaultDataset, dataset), (dataset, RDF.type, SD.Dataset),
-          (dataset, DCTERMS.source, URIRef(docs.base + "id/dataset/licn-kg")),
-          (dataset, SD.defaultGraph, default), (default, RDF.type, SD.Graph),
-          (default, VOID.triples, Literal(docs.triple_count))]
-    for graph_iri, size in sorted(docs.graph_sizes.items()):
-        named, desc = BNode(), BNode()
-        g += [(dataset, SD.namedGraph, named), (named, RDF.type, SD.NamedGraph), (named, SD.name, URIRef(graph_iri)),
-              (named, SD.graph, desc), (desc, RDF.type, SD.Graph), (desc, VOID.triples, Literal(size))]
-    return g
+    head_timeout = 10.0
+    _head_timer = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._await_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._await_head()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete and self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def connection_lost(self, exc) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
+
+
+def server_config(app, **options):
+    """uvicorn's configuration for the project's server: bounded request heads, idle and slow
+    connections closed, at most max_connections at once (503 past that)."""
+    import uvicorn
+
+    settings = dict(http=TimedH11Protocol, h11_max_incomplete_event_size=MAX_HEADERS, timeout_keep_alive=5,
+                    limit_concurrency=1000, lifespan="on", log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=5)
+    settings.update(options)
+    return uvicorn.Config(app, **settings)
 
 
 @contextlib.contextmanager
@@ -344,11 +360,9 @@ def serving(app, host: str = "127.0.0.1"):
     """Run app with uvicorn in a thread on a free port of host; yield its root URL."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    sock = listening_socket(host, 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(server_config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -365,69 +379,51 @@ def serving(app, host: str = "127.0.0.1"):
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A bound, listening TCP socket. Made with an explicit IPPROTO_TCP so that asyncio sets
-    TCP_NODELAY on the connections it accepts, also in server processes that inherit it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
+    sock.set_inheritable(True)
     return sock
 
 
-def _run(app, sock: socket.socket, access_log: bool) -> None:
-    import uvicorn
-
-    uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=access_log, lifespan="on")).run(sockets=[sock])
+ENVIRONMENT = {"dist": "LICN_SERVE_DIST", "base_iri": "LICN_SERVE_BASE", "query_workers": "LICN_SERVE_QUERY_WORKERS"}
 
 
-def _serve_on(sock: socket.socket, dist: Path, base_iri: str | None, query_workers: int, access_log: bool) -> None:
-    """One of several server processes: its own application on the shared listening socket."""
-    _run(create_app(dist, base_iri, workers=query_workers), sock, access_log)
-
-
-def _supervise(sock: socket.socket, args, count: int) -> int:
-    """Run count server processes on one socket; start a new one when one dies; stop all on a signal."""
-    import multiprocessing
-    import signal
-
-    ctx = multiprocessing.get_context("spawn")
-    spec = (sock, Path(args.dist), args.base_iri, args.query_workers, args.access_log)
-    stopping = threading.Event()
-
-    def start():
-        process = ctx.Process(target=_serve_on, args=spec, name="licn-serve")
-        process.start()
-        return process
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    processes = [start() for _ in range(count)]
-    while not stopping.wait(0.5):
-        for i, process in enumerate(processes):
-            if not process.is_alive():
-                log.warning("server process %s ended with code %s; starting another", process.pid, process.exitcode)
-                processes[i] = start()
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(30)
-    return 0
+def app_from_environment() -> Starlette:
+    """The application of one of several server processes (uvicorn's workers), configured through
+    the environment that `licn serve` sets for them."""
+    return create_app(Path(os.environ[ENVIRONMENT["dist"]]), os.environ.get(ENVIRONMENT["base_iri"]) or None,
+                      workers=int(os.environ.get(ENVIRONMENT["query_workers"], "2")))
 
 
 def cmd_serve(args) -> int:
+    import uvicorn
+
     dist = Path(args.dist)
     try:
-        # the one process's application, or a check of the folder and the base for the several
-        app = create_app(dist, args.base_iri, workers=args.query_workers) if args.processes <= 1 else built_nquads(dist)
+        built_nquads(dist)
+        sock = listening_socket(args.host, args.port)
     except FileNotFoundError as exc:
         print(f"licn serve: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"licn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+              + (" (another server is using that port; choose another with --port)" if exc.errno == errno.EADDRINUSE else ""),
+              file=sys.stderr)
+        return 2
     base = args.base_iri or BASE
-    sock = listening_socket(args.host, args.port)
     print(f"serving {dist}/ at http://{args.host}:{args.port}/ (IRIs under {base.rstrip('/')}/ map onto it); "
           f"SPARQL at http://{args.host}:{args.port}/sparql; {args.processes} server process(es)", file=sys.stderr)
+    options = dict(log_level="info", access_log=args.access_log, fd=sock.fileno())
     if args.processes <= 1:
-        _run(app, sock, args.access_log)
+        app = create_app(dist, args.base_iri, workers=args.query_workers)
+        uvicorn.Server(server_config(app, **options)).run()
         return 0
-    return _supervise(sock, args, args.processes)
+    os.environ[ENVIRONMENT["dist"]] = str(dist.resolve())
+    os.environ[ENVIRONMENT["base_iri"]] = args.base_iri or ""
+    os.environ[ENVIRONMENT["query_workers"]] = str(args.query_workers)
+    config = server_config("licn.serve.app:app_from_environment", factory=True, workers=args.processes, **options)
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[config.bind_socket()]).run()
+    return 0

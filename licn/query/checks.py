@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
-from .catalogue import parse_query_file, run_oxigraph
+from .. import paths
+from .catalogue import parse_query_file
+from .engines import run_oxigraph
 
 
 def run_checks(store, folder: Path = paths.CHECKS) -> list[str]:

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from loaders.vocab import BASE, PREFIXES
 
-from . import __version__
+from .. import __version__
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -87,9 +87,9 @@ LANDING_COUNTS = [("Study", "reviewed studies", "study"), ("ReferenceEntry", "re
 
 def dump_list(dist: Path) -> list[dict]:
     """The dumps in dist/ that the landing and download pages offer, with their sizes."""
-    from .dumps import DUMPS
+    from ..dumps import DUMPS
     found = []
-    for name, media in sorted(DUMPS.items()) + [("void.ttl", "text/turtle")]:
+    for name, media in sorted((d.name, d.media) for d in DUMPS) + [("void.ttl", "text/turtle")]:
         path = Path(dist) / name
         if path.exists():
             size = path.stat().st_size
@@ -720,7 +720,7 @@ class Documents:
         root = "../"
         rows = []
         if table is not None:
-            for row in table.rows:
+            for row in table.terms:
                 rows.append([self._plain_view(cell, root) for cell in row])
         from urllib.parse import quote
         return self.render_page("query.html", f"queries/{name}", live=live, title=query.title, query=query,
@@ -733,10 +733,6 @@ class Documents:
     def _plain_view(self, cell, root: str) -> View | None:
         if cell is None:
             return None
-        if cell[0] == "iri":
-            return self.view(ox.NamedNode(cell[1]), root)
-        if cell[0] == "bnode":
-            return View("bnode", cell[1], "_:" + cell[1])
-        _, value, lang, datatype = cell
-        literal = ox.Literal(value, language=lang) if lang else ox.Literal(value, datatype=ox.NamedNode(datatype) if datatype else None)
-        return self.view(literal, root)
+        if isinstance(cell, ox.BlankNode):
+            return View("bnode", cell.value, "_:" + cell.value)
+        return self.view(cell, root)

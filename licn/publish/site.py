@@ -15,10 +15,11 @@ from pathlib import Path
 
 from loaders.vocab import BASE
 
-from . import paths
-from .catalogue import QueryError, bind, load_catalogue
+from .. import paths
+from ..query.catalogue import QueryError, bind, load_catalogue
+from ..query.engines import oxigraph_store, run_oxigraph
+from ..query.parse import Rejected, query_form
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
-from .endpoint import Refused, load_store, run_table
 
 
 def _write(path: Path, content: str | bytes) -> None:
@@ -58,6 +59,7 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     return docs
 
 
+DEFAULT_RESULT_CAP = 10_000  # rows of a stored query's page
 RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
 _FORKED: dict = {}
 
@@ -100,14 +102,15 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 
     _write(site / "queries.html", docs.catalogue_page())
-    store = load_store(out / "licn.nq")
+    store = oxigraph_store(out)
     for name, query in catalogue.items():
         _write(site / "queries" / f"{name}.rq", query.text)
         text, table, error = None, None, None
         try:
             text = bind(query)
-            table = run_table(store, text)
-        except (QueryError, Refused) as exc:
-            error = getattr(exc, "message", str(exc))
+            query_form(text)
+            table = run_oxigraph(store, text, cap=DEFAULT_RESULT_CAP, terms=True)
+        except (QueryError, Rejected) as exc:
+            error = str(exc)
         _write(site / "queries" / f"{name}.html", docs.query_page(name, {}, text, table, error))
     return site
