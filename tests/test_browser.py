@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from licn.serve import create_app, serving
+from licn.serve.app import create_app, serving
 
 pytestmark = pytest.mark.browser
 

@@ -4,8 +4,9 @@ import pytest
 from rdflib import Dataset
 
 from licn import paths
-from licn.catalogue import _plain, parse_query_file, run_oxigraph
-from licn.checks import run_checks
+from licn.query.catalogue import parse_query_file
+from licn.query.engines import plain, run_oxigraph
+from licn.query.checks import run_checks
 
 PREFIXES = """
 PREFIX licn: <https://w3id.org/licn/ontology#>
@@ -72,5 +73,5 @@ def test_check_reports_its_damage_on_both_engines(name, real_nquads):
 
     ds = Dataset(default_union=True)
     ds.parse(data=ox.serialize(store, format=ox.RdfFormat.N_QUADS), format="nquads")
-    rdflib_rows = [[_plain(row[v]) for v in row.labels] for row in ds.query(query.text)]
+    rdflib_rows = [[plain(row[v]) for v in row.labels] for row in ds.query(query.text)]
     assert sorted(map(repr, rdflib_rows)) == sorted(map(repr, rows))

@@ -23,9 +23,9 @@ import pytest
 from PIL import Image
 
 from licn import paths
-from licn.catalogue import run
-from licn.cli import format_result
-from licn.figures import DPI, SIZES, study_href, write_figures
+from licn.query.engines import run
+from licn.query.results import format_result
+from licn.publish.figures import DPI, SIZES, study_href, write_figures
 
 LICN_CLI = [sys.executable, "-m", "licn.cli"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -293,7 +293,7 @@ def test_study_links_resolve_on_the_server_and_in_the_static_site(dist):
 
 @pytest.fixture(scope="module")
 def server(dist):
-    from licn.serve import create_app, serving
+    from licn.serve.app import create_app, serving
     with serving(create_app(dist, workers=1)) as url:
         yield url
 

@@ -7,7 +7,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from licn import paths
-from licn.dataset import load_layers
+from licn.graph import load_layers
 from loaders.common import DataError, read_csv
 from loaders.vocab import BIBO, LICN, entry_iri, study_iri, work_iri
 
@@ -79,7 +79,7 @@ def test_all_problems_of_a_run_are_reported_together(data):
     t1 = line_of(data / "table1.csv", "plannning")
     fig = line_of(data / "figures.csv", "search-hits,Search hits")
     assert f"bibliography.csv:{bib}: doi: 'not-a-doi' is not a DOI (10.NNNN/...)" in found
-    assert f"table1.csv:{t1}: mechanism: unknown mechanism 'plannning'" in found
+    assert f"table1.csv:{t1}: mechanism: unknown mechanism 'plannning' (did you mean planning?)" in found
     assert f"figures.csv:{fig}: value: 'many' is not a whole number" in found
 
 

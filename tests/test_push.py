@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from licn import cli
-from licn.catalogue import load_catalogue, run, run_text
+from licn.query.catalogue import load_catalogue
+from licn.query.engines import run, run_text
 from licn.push import STAGING, PushError, derive_urls, read_graphs, safe_url, staging_iri
 
 ROOT = Path(__file__).resolve().parents[1]

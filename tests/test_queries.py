@@ -3,15 +3,8 @@ parameters that cannot change a query."""
 import pytest
 
 from licn import paths
-from licn.catalogue import (
-    QueryError,
-    bind,
-    catalogue_markdown,
-    load_catalogue,
-    run,
-    run_text,
-    sparql_string,
-)
+from licn.query.catalogue import QueryError, bind, catalogue_markdown, load_catalogue, sparql_string
+from licn.query.engines import run, run_text
 
 CATALOGUE = load_catalogue()
 

@@ -16,9 +16,8 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from licn.catalogue import load_catalogue
-from licn.endpoint import Refused
-from licn.serve import create_app, serving
+from licn.query.catalogue import load_catalogue
+from licn.serve.app import create_app, serving
 
 BASE = "https://w3id.org/licn/"
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -400,30 +399,6 @@ def test_time_limit(client):
     assert _numbers_json(client.get("/sparql", params={"query": SELECT})) == [1, 2, 3, 4, 5]
     page = client.get("/queries/table1-matrix")
     assert page.status_code == 200
-
-
-def test_quick_requests_are_answered_in_the_server_once_a_worker_did(dist):
-    """The second time, a request a worker answered quickly needs no worker: the same bytes come back
-    with every worker stopped. A request that was not quick still needs one."""
-    import asyncio
-
-    from licn.endpoint import QueryPool
-
-    async def scenario():
-        pool = QueryPool(dist / "licn.nq", workers=1, time_limit=TIME_LIMIT)
-        try:
-            first = await pool.answer(SELECT, "json", None)
-            table = await pool.run_table(SELECT)
-            assert len(pool.quick) == 2
-            for worker in list(pool._all):
-                worker.stop()
-            assert await pool.answer(SELECT, "json", None) == first
-            assert await pool.run_table(SELECT) == table
-            with pytest.raises((RuntimeError, Refused)):
-                await pool.answer(SELECT + " ", "json", None)  # not seen before: a worker must answer
-        finally:
-            pool.close()
-    asyncio.run(scenario())
 
 
 def test_sparql_link_on_query_pages_runs(client):

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from licn.dataset import ontology_triples
+from licn.graph import ontology_triples
 from licn.validate import shapes_graph, validate_graph
 from loaders.vocab import SH
 

@@ -14,9 +14,9 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from licn.build import build
-from licn.catalogue import load_catalogue
-from licn.documents import Documents
-from licn.site import write_site
+from licn.query.catalogue import load_catalogue
+from licn.publish.documents import Documents
+from licn.publish.site import write_site
 
 BASE = "https://w3id.org/licn/"
 SUFFIXES = {"html": None, "ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
@@ -165,14 +165,14 @@ def test_same_data_gives_byte_identical_site(dist, tmp_path):
 
 def test_site_written_by_several_processes_is_the_same(dist, tmp_path, monkeypatch):
     """At scale the resources are shared out to forked processes; the files must not change."""
-    import licn.site
+    import licn.publish.site
 
     copy = tmp_path / "dist"
     copy.mkdir()
     for name in ("licn.nq", "licn.nt", "licn.ttl", "licn.trig", "licn.jsonld", "void.ttl"):
         (copy / name).write_bytes((dist / name).read_bytes())
     (copy / "figures").symlink_to(dist / "figures")
-    monkeypatch.setattr(licn.site, "RESOURCES_PER_PROCESS", 100)
+    monkeypatch.setattr(licn.publish.site, "RESOURCES_PER_PROCESS", 100)
     monkeypatch.setattr(licn.site.os, "cpu_count", lambda: 3)
     write_site(copy)
     expected = {p.relative_to(dist / "site"): p.read_bytes() for p in (dist / "site").rglob("*") if p.is_file()}

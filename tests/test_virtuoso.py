@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from licn.catalogue import load_catalogue, run
+from licn.query.catalogue import load_catalogue
+from licn.query.engines import run
 from licn.push import read_graphs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -74,6 +74,7 @@ class Data:
     """The results of the stored queries the figures are drawn from."""
     results: dict[str, Result] = field(default_factory=dict)
     cell_items: dict[tuple[str, str], Result] = field(default_factory=dict)
+    scope: str = "review"  # review: the map as published; all: with the curators' codings
 
     def dicts(self, name: str) -> list[dict]:
         return self.results[name].as_dicts()
@@ -81,24 +82,32 @@ class Data:
 
 # ---------------------------------------------------------------------------------------- data
 
-FIGURE_QUERIES = ("figure-evidence-map", "figure-table1-totals", "coverage",
+FIGURE_QUERIES = ("evidence-gaps", "figure-table1-totals", "coverage",
                   "publication-years", "since-2009", "studies-per-theory", "mechanism-network")
 
 
-def load_data(dist: Path) -> Data:
+SCOPED = ("evidence-gaps", "cell-items")  # the queries that take scope=review|all
+
+
+def load_data(dist: Path, scope: str = "review") -> Data:
     store = oxigraph_store(dist)
     catalogue = load_catalogue()
 
     def query(name: str, params: dict | None = None) -> Result:
         if name not in catalogue:
             raise QueryError(f"the stored query '{name}' is missing from queries/")
+        params = dict(params or {}, **({"scope": scope} if name in SCOPED else {}))
         return run_oxigraph(store, bind(catalogue[name], params))
 
-    data = Data({name: query(name) for name in FIGURE_QUERIES})
-    for cell in data.dicts("figure-evidence-map"):
+    data = Data({name: query(name) for name in FIGURE_QUERIES}, scope=scope)
+    for cell in data.dicts("evidence-gaps"):
         key = (cell["level"], cell["kind"])
         data.cell_items[key] = query("cell-items", {"level": key[0], "kind": key[1]})
     return data
+
+
+def has_curator_codings(data: Data) -> bool:
+    return any(_int(c["curator_occurrences"]) for c in data.dicts("evidence-gaps"))
 
 
 def csv_text(result: Result) -> str:
@@ -146,7 +155,7 @@ def _wrap(text: str, width: int) -> str:
 # ------------------------------------------------------------------------------------- captions
 
 def evidence_map_caption(data: Data) -> str:
-    cells = data.dicts("figure-evidence-map")
+    cells = data.dicts("evidence-gaps")
     totals = data.dicts("figure-table1-totals")
     table_cells = [c for c in cells if c["table1_cell"] != "none"]
     unseen = [c for c in table_cells if c["table1_cell"] == "unseen"]
@@ -218,7 +227,7 @@ def network_caption(data: Data) -> str:
     refs = {r["reference"] for r in rows}
     without = {r["reference"] for r in rows if not r["study"]}
     prose = sum(1 for r in rows if r["source"] == "prose")
-    cells = data.dicts("figure-evidence-map")
+    cells = data.dicts("evidence-gaps")
     unseen = [c for c in cells if c["table1_cell"] == "unseen"]
     text = (
         f"Each line from a mechanism to a study is a coding ({len(rows)} codings citing {len(refs)} reference "
@@ -288,11 +297,11 @@ def _caption(fig, text: str, width: int, y: float = 0.015, size: float = 8.6) ->
              linespacing=1.35)
 
 
-def draw_evidence_map(data: Data, out: Path, title: str, caption: str) -> str:
+def draw_evidence_map(data: Data, out: Path, title: str, caption: str, name: str = "evidence-map") -> str:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
-    cells = data.dicts("figure-evidence-map")
+    cells = data.dicts("evidence-gaps")
     totals = {(t["axis"], t["key"]): t for t in data.dicts("figure-table1-totals")}
     levels = list(dict.fromkeys(c["level"] for c in cells))
     kinds = list(dict.fromkeys(c["kind"] for c in cells))
@@ -402,7 +411,7 @@ def draw_evidence_map(data: Data, out: Path, title: str, caption: str) -> str:
     scale.set_title("Area scale (disc or ring)", fontsize=9.5, loc="left")
     scale.set_axis_off()
     _caption(fig, caption, 165)
-    svg = _save(fig, out, "evidence-map", title)
+    svg = _save(fig, out, name, title)
     # the interactive page shows title and caption as HTML: its SVG is the map without them
     return crop_svg(svg, 0.10, 0.84)
 
@@ -520,17 +529,18 @@ def _json_script(value) -> str:
 def evidence_map_cells(data: Data) -> list[dict]:
     """What the interactive map lists for each cell: mechanisms with their cited studies."""
     cells = []
-    for c in data.dicts("figure-evidence-map"):
+    for c in data.dicts("evidence-gaps"):
         key = (c["level"], c["kind"])
         mechanisms: dict[tuple[str, str], dict] = {}
         studies: dict[str, dict] = {}
         for item in data.cell_items[key].as_dicts():
             mech = mechanisms.setdefault((item["mechanism"], item["source"]),
                                          {"label": item["mechanism"], "source": item["source"], "refs": []})
-            if item["reference"] in (None, ""):
+            if item["reference"] in (None, "") and not item["study"]:
                 continue
-            ref = {"reference": str(item["reference"]), "study": item["study"] or "",
-                   "href": study_href(item["study"]) if item["study"] else "", "title": item["title"] or ""}
+            ref = {"reference": str(item["reference"] or ""), "study": item["study"] or "",
+                   "href": study_href(item["study"]) if item["study"] else "", "title": item["title"] or "",
+                   "year": str(item["year"] or ""), "doi": item["doi"] or ""}
             if ref not in mech["refs"]:
                 mech["refs"].append(ref)
             if ref["study"]:
@@ -558,7 +568,7 @@ def evidence_map_cells(data: Data) -> list[dict]:
     return cells
 
 
-def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo) -> None:
+def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo, other: str | None = None) -> None:
     cells = evidence_map_cells(data)
     svg_inline = svg[svg.index("<svg"):]
     svg_inline = re.sub(r"<metadata>.*?</metadata>\s*", "", svg_inline, flags=re.DOTALL)
@@ -567,8 +577,8 @@ def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo) -
     grid = [[next(c for c in cells if c["level"] == lv and c["kind"] == k) for k in kinds] for lv in levels]
     html = _env().get_template("evidence-map.html").render(
         title=info.title, caption=info.caption, svg=svg_inline, kinds=kinds, grid=grid,
-        data_json=_json_script({c["key"]: c for c in cells}))
-    (out / "evidence-map.html").write_text(html, encoding="utf-8")
+        data_json=_json_script({c["key"]: c for c in cells}), scope=data.scope, other=other)
+    (out / f"{info.name}.html").write_text(html, encoding="utf-8")
 
 
 def network_layout(data: Data) -> dict:
@@ -703,7 +713,7 @@ def figure_infos(data: Data) -> dict[str, FigureInfo]:
             evidence_map_caption(data),
             ["evidence-map.svg", "evidence-map.png", "evidence-map.html", "evidence-map.csv",
              "evidence-map-totals.csv", "evidence-map-items.csv"],
-            ["figure-evidence-map", "figure-table1-totals", "cell-items", "coverage"]),
+            ["evidence-gaps", "figure-table1-totals", "cell-items", "coverage"]),
         "publication-years": FigureInfo(
             "publication-years", "Publication years of the reviewed studies, with the 2009 split",
             publication_years_caption(data),
@@ -719,13 +729,27 @@ def figure_infos(data: Data) -> dict[str, FigureInfo]:
     }
 
 
+def extended_info(data: Data) -> FigureInfo:
+    return FigureInfo(
+        "evidence-map-extended", "Evidence gap map as extended: the review's codings and the curators' codings",
+        "The map as published with the curators' codings added: codings the project made from the abstracts of "
+        f"{_plural(sum(_int(c['curator_studies']) for c in data.dicts('evidence-gaps')), 'study', 'studies')} "
+        "(counted per cell) beyond the review or cited by it without a known number. They are the project's "
+        "judgements, not the review's. Disc area: distinct studies in the cell (the review's and the curators'); "
+        "ring: codings. The colour says where the review's part of the cell comes from (Table 1 or its prose).",
+        ["evidence-map-extended.svg", "evidence-map-extended.png", "evidence-map-extended.html",
+         "evidence-map-extended.csv", "evidence-map-extended-items.csv"],
+        ["evidence-gaps", "cell-items"])
+
+
 def write_figures(dist: Path, out: Path) -> None:
     """Write every figure with its CSV into out/, computed from stored queries over dist/."""
     dist, out = Path(dist), Path(out)
     data = load_data(dist)
+    extended = load_data(dist, "all")
     out.mkdir(parents=True, exist_ok=True)
     csvs = {
-        "evidence-map.csv": data.results["figure-evidence-map"],
+        "evidence-map.csv": data.results["evidence-gaps"],
         "evidence-map-totals.csv": data.results["figure-table1-totals"],
         "evidence-map-items.csv": items_result(data),
         "publication-years.csv": data.results["publication-years"],
@@ -736,11 +760,21 @@ def write_figures(dist: Path, out: Path) -> None:
     for name, result in csvs.items():
         (out / name).write_text(csv_text(result), encoding="utf-8")
     infos = figure_infos(data)
+    if has_curator_codings(extended):
+        infos["evidence-map-extended"] = extended_info(extended)
+        (out / "evidence-map-extended.csv").write_text(csv_text(extended.results["evidence-gaps"]), encoding="utf-8")
+        (out / "evidence-map-extended-items.csv").write_text(csv_text(items_result(extended)), encoding="utf-8")
     with _rc():
         svg = draw_evidence_map(data, out, infos["evidence-map"].title, infos["evidence-map"].caption)
+        if "evidence-map-extended" in infos:
+            info = infos["evidence-map-extended"]
+            extended_svg = draw_evidence_map(extended, out, info.title, info.caption, info.name)
         draw_publication_years(data, out, infos["publication-years"].title, infos["publication-years"].caption)
         draw_theories(data, out, infos["theories"].title, infos["theories"].caption)
-    write_evidence_map_html(data, out, svg, infos["evidence-map"])
+    other = "evidence-map-extended.html" if "evidence-map-extended" in infos else None
+    write_evidence_map_html(data, out, svg, infos["evidence-map"], other)
+    if other:
+        write_evidence_map_html(extended, out, extended_svg, infos["evidence-map-extended"], "evidence-map.html")
     write_network_html(data, out, infos["mechanism-network"])
     write_index(out, list(infos.values()))
 
