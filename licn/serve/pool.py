@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import CancelledError, TimeoutError
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
@@ -30,8 +31,9 @@ class QueryPool:
         self.cap = cap
         self.max_pending = max_pending if max_pending is not None else 8 * max(1, workers)
         self.pending = 0
-        self._pool = ProcessPool(max_workers=max(1, workers), initializer=sparql.start_worker,
-                                 initargs=(str(nq), query_memory), context=multiprocessing.get_context("spawn"))
+        self._settings = dict(max_workers=max(1, workers), initializer=sparql.start_worker,
+                              initargs=(str(nq), query_memory), context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPool(**self._settings)
 
     async def _call(self, function, args: tuple, disconnected=None):
         if self.pending >= self.max_pending:
@@ -39,7 +41,12 @@ class QueryPool:
         self.pending += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.time_limit
-        future = self._pool.schedule(function, args=args, timeout=self.time_limit)
+        try:
+            future = self._pool.schedule(function, args=args, timeout=self.time_limit)
+        except RuntimeError:  # the pool broke (its workers could not start): a new one for the next call
+            self.pending -= 1
+            self._pool = ProcessPool(**self._settings)
+            raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
         waiting = asyncio.wrap_future(future)
         try:
             while True:
@@ -58,6 +65,8 @@ class QueryPool:
             raise Rejected(503, "the query needed more memory than one query may use, and was stopped") from None
         except CancelledError:
             raise Rejected(503, "the query was stopped") from None
+        except BrokenProcessPool:
+            raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
         finally:
             self.pending -= 1
             future.cancel()  # a call still waiting or running is dropped (its worker replaced)
