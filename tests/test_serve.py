@@ -82,7 +82,7 @@ ACCEPTS = [  # Accept header, expected suffix (None: 406 Not Acceptable)
 def test_conneg_matrix(client, path, accept, suffix):
     headers = {"Accept": accept} if accept else {}
     response = client.get("/" + path, headers=headers)
-    assert response.headers.get("vary") == "Accept"
+    assert "Accept" in response.headers.get("vary", "").split(", ")
     if suffix is None:
         assert response.status_code == 406
         assert "text/turtle" in response.text
@@ -107,7 +107,8 @@ def test_curl_turtle_for_every_study(client, dist):
     g = Graph()
     g.parse(dist / "licn.nt", format="nt")
     studies = sorted(g.subjects(RDF.type, URIRef(BASE + "ontology#Study")))
-    assert len(studies) == 73
+    assert len(set(g.subjects(RDF.type, URIRef(BASE + "ontology#ReviewedStudy")))) == 73
+    assert len(studies) > 73  # with the studies found since the review
     with httpx.Client(base_url=client.base_url, trust_env=False, follow_redirects=True) as follow:
         for study in studies:
             response = follow.get(str(study)[len(BASE) - 1:], headers={"Accept": "text/turtle"})
@@ -258,7 +259,7 @@ def test_select_in_four_result_formats(client, accept, media):
     response = client.get("/sparql", params={"query": SELECT}, headers={"Accept": accept})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == media
-    assert response.headers["vary"] == "Accept"
+    assert "Accept" in response.headers["vary"].split(", ")
     if media.endswith("json"):
         assert _numbers_json(response) == [1, 2, 3, 4, 5]
     elif media.endswith("xml"):
@@ -313,7 +314,9 @@ def test_service_description(client):
     g = parse(response.content, "text/turtle")
     service = next(g.subjects(RDF.type, SD.Service))
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in g
-    assert str(service).startswith("http://127.0.0.1:")
+    assert str(service) == BASE + "sparql"  # the configured base, never the Host header a client sent
+    spoofed = client.get("/sparql", headers={"Accept": "text/turtle", "Host": "evil.example"})
+    assert b"evil.example" not in spoofed.content
     form = client.get("/sparql", headers={"Accept": BROWSER_ACCEPT})
     assert "<textarea" in form.text
 
@@ -366,7 +369,7 @@ def test_service_in_a_string_or_name_is_not_federation(client):
 def test_malformed_query_is_400_with_the_parser_message(client, query):
     response = client.get("/sparql", params={"query": query})
     assert response.status_code == 400
-    assert response.text.startswith("the query does not parse: error at")
+    assert response.text.startswith("the query does not parse: ")
     no_trace(response.text)
 
 
@@ -473,9 +476,15 @@ def test_sparqlwrapper_update_and_bad_query_fail(server):
     assert "does not parse" in str(bad.value)
 
 
-def test_cors_header(client):
-    assert client.get("/id/study/ref-58.ttl").headers["access-control-allow-origin"] == "*"
-    assert client.get("/sparql", params={"query": "ASK {}"}).headers["access-control-allow-origin"] == "*"
+def test_cors_header_and_preflight(client):
+    origin = {"Origin": "http://localhost:5173"}
+    assert client.get("/id/study/ref-58.ttl", headers=origin).headers["access-control-allow-origin"] == "*"
+    assert client.get("/sparql", params={"query": "ASK {}"}, headers=origin).headers["access-control-allow-origin"] == "*"
+    preflight = client.options("/sparql", headers={**origin, "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -606,7 +615,7 @@ def test_results_are_what_the_engine_writes(client, dist):
         response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
         assert response.content == expected, accept
     quoted = client.get("/sparql", params={"query": "SELECT (TRIPLE(<http://a/s>, <http://a/p>, <http://a/o>) AS ?t) WHERE {}"})
-    assert quoted.status_code == 400 and "quoted triples" in quoted.text
+    assert quoted.status_code == 400 and quoted.text.startswith("the query does not parse")
 
 
 def test_base_iri_option(dist, caplog):

@@ -78,7 +78,9 @@ KIND_TITLES = {
     "avenue": "Research avenues", "gap": "Knowledge gaps", "method": "Method facts", "query": "Stored queries",
     "review": "The review", "person": "People", "dataset": "Dataset description",
 }
-LANDING_COUNTS = [("Study", "reviewed studies", "study"), ("ReferenceEntry", "reference entries", "reference"),
+LANDING_COUNTS = [("ReviewedStudy", "reviewed studies", "study"),
+                  ("Study", "studies in all (the review's and later ones)", "study"),
+                  ("ReferenceEntry", "reference entries", "reference"),
                   ("Coding", "codings", "coding"), ("Table1Item", "Table 1 items", "item"),
                   ("ProseClaim", "prose claims", "claim"), ("Mechanism", "leadership mechanisms", None),
                   ("ReportedFigure", "reported figures", "figure"), ("ResearchAvenue", "research avenues", "avenue"),

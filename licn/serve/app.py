@@ -425,5 +425,5 @@ def cmd_serve(args) -> int:
     os.environ[ENVIRONMENT["base_iri"]] = args.base_iri or ""
     os.environ[ENVIRONMENT["query_workers"]] = str(args.query_workers)
     config = server_config("licn.serve.app:app_from_environment", factory=True, workers=args.processes, **options)
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[config.bind_socket()]).run()
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
     return 0

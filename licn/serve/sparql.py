@@ -11,6 +11,7 @@ import errno
 import itertools
 import os
 import resource
+import signal
 import socket
 
 import pyoxigraph as ox
@@ -74,6 +75,9 @@ def no_network() -> None:
 
 def start_worker(nq: str, query_memory: int) -> None:
     """A worker's set-up: the store in memory, no network, a bound on the memory it may take."""
+    # A worker is stopped while pyoxigraph evaluates, outside the interpreter: a Python-level SIGTERM
+    # handler (the pool's) would only run once the query ends, so SIGTERM ends the process at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     store = ox.Store()
     store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
     _STORE["store"] = store
@@ -122,13 +126,15 @@ def answer(text: str, result_format: str | None, graph_format: str | None, cap: 
 
 
 def _results_document(variables: list[str], rows, result_format: str) -> bytes:
-    """Solutions (at most the cap of them) as a SPARQL results document, by rdflib's writers: pyoxigraph
-    writes only whole results."""
+    """Solutions (at most the cap of them) as a SPARQL results document. pyoxigraph writes only whole
+    results, so rdflib writes the rows as SPARQL JSON, which pyoxigraph reads back and writes in the
+    format asked for: every format comes from one writer, whether the result was cut or not."""
     document = QueryResult("SELECT")
     document.vars = [Variable(v) for v in variables]
     document.bindings = [{Variable(v): to_rdflib(solution[v]) for v in variables if solution[v] is not None}
                          for solution in rows]
-    return document.serialize(format=result_format)
+    parsed = ox.parse_query_results(document.serialize(format="json"), format=ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=RESULT_FORMATS[result_format][0])
 
 
 def table(text: str, cap: int) -> Result:
