@@ -1,0 +1,292 @@
+"""The endpoint is reachable by strangers: no query may make it open a connection, a query too deep
+to parse is a 400, the queue and each worker are bounded, and slow or idle clients are dropped."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from licn.serve.app import create_app, serving
+from licn.serve.pool import QueryPool
+from licn.query.parse import Rejected
+
+JSON = {"Accept": "application/sparql-results+json"}
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A loopback TCP listener that records every connection made to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    sock.settimeout(0.2)
+    calls: list[float] = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            calls.append(time.time())
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1], calls
+    stop.set()
+    thread.join(2)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def client(dist):
+    app = create_app(dist, time_limit=5, workers=2)
+    with serving(app) as url:
+        with httpx.Client(base_url=url, trust_env=False, timeout=30) as c:
+            yield c
+
+
+def service_corpus(port: int) -> list[str]:
+    target = f"http://127.0.0.1:{port}/sparql"
+    local = f"127.0.0.1:{port}"
+    return [
+        f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"select * where {{ service <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SeRvIcE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}",
+        f"PREFIX ex: <http://a/> SELECT * WHERE {{ VALUES ?v {{ ex:a\\# }} SERVICE <{target}> {{ ?x ?y ?z }} }}",
+        f"PREFIX ex: <http://a/> SELECT * WHERE {{ VALUES ?v {{ ex:a\\' }} SERVICE <{target}> {{ ?x ?y ?z }} }}",
+        f'SELECT * WHERE {{ BIND("\\u0022" AS ?q) SERVICE <{target}> {{ ?x ?y ?z }} }}',
+        f"SELECT * WHERE {{ BIND('\\u0027' AS ?q) SERVICE <{target}> {{ ?x ?y ?z }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ S\\u0045RVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\U00000053ERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE <http://\\u0031\\u0032\\u0037.0.0.1:{port}/x> {{ ?s ?p ?o }} }}",
+        f"BASE <http://{local}/> SELECT * WHERE {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
+        f"PREFIX r: <http://{local}/> SELECT * WHERE {{ SERVICE r:sparql {{ ?s ?p ?o }} }}",
+        f"PREFIX r: <http://{local}/> SELECT * WHERE {{ SERVICE r: {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ BIND(<{target}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ VALUES ?e {{ <{target}> }} SERVICE ?e {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ {{ SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }}",
+        f"SELECT * WHERE {{ ?a ?b ?c OPTIONAL {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+        f"SELECT * WHERE {{ {{ ?a ?b ?c }} UNION {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+        f"SELECT * WHERE {{ ?a ?b ?c MINUS {{ SERVICE <{target}> {{ ?a ?b ?c }} }} }} LIMIT 1",
+        f"SELECT * WHERE {{ ?a ?b ?c FILTER EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+        f"SELECT * WHERE {{ ?a ?b ?c FILTER NOT EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+        f"SELECT * WHERE {{ GRAPH ?g {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"ASK {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"DESCRIBE ?s WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ # a comment }}\n SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE # a comment\n <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE\n\t<{target}>\n{{ ?s ?p ?o }} }}",
+        f'SELECT * WHERE {{ BIND("""a "" " """ AS ?x) SERVICE <{target}> {{ ?s ?p ?o }} }}',
+        f"SELECT * WHERE {{ BIND('''a '' ' ''' AS ?x) SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f'SELECT * WHERE {{ BIND("{"x" * 20000}" AS ?x) SERVICE <{target}> {{ ?s ?p ?o }} }}',
+        f'SELECT * WHERE {{ BIND("\\"" AS ?x) SERVICE <{target}> {{ ?s ?p ?o }} }}',
+        f"SELECT * WHERE {{ BIND(<http://a/b#c> AS ?x) SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }} GROUP BY ?s",
+        f"SELECT * WHERE {{ {{ SERVICE <{target}> {{ ?s ?p ?o }} }} {{ SERVICE <{target}> {{ ?a ?b ?c }} }} }}",
+        f"SELECT * WHERE {{ SERVICE <{target}> {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * WHERE {{ SERVICE <{target}?query=ASK%7B%7D> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE <http://localhost:{port}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE <http://[::ffff:127.0.0.1]:{port}/sparql> {{ ?s ?p ?o }} }}",
+        f"PREFIX : <http://{local}/> SELECT * WHERE {{ SERVICE :sparql {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{target}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{target}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    ]
+
+
+HARMLESS = [
+    'SELECT * WHERE { BIND("a"@service AS ?s) }',
+    'SELECT * WHERE { BIND("SERVICE <http://127.0.0.1:1/> { ?s ?p ?o }" AS ?x) }',
+    "SELECT * WHERE { BIND('service' AS ?x) }",
+    'SELECT * WHERE { BIND("""SERVICE""" AS ?x) }',
+    "SELECT * WHERE { # SERVICE <http://127.0.0.1:1/> { ?s ?p ?o }\n ?s ?p ?o } LIMIT 1",
+    "SELECT * WHERE { BIND(<http://example.org/SERVICE> AS ?x) }",
+    "SELECT * WHERE { BIND(<http://service.example/x> AS ?x) }",
+    "PREFIX service: <http://a/> SELECT * WHERE { BIND(service:x AS ?x) }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { BIND(ex:service AS ?x) }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { BIND(ex:SERVICE AS ?x) }",
+    "SELECT ?service WHERE { BIND(1 AS ?service) }",
+    "SELECT * WHERE { BIND($service AS ?x) }",
+    'SELECT * WHERE { BIND("a\\"SERVICE" AS ?x) }',
+    "ASK { ?service ?p ?o }",
+    "CONSTRUCT { ?s <http://a/service> ?o } WHERE { ?s ?p ?o } LIMIT 1",
+]
+
+
+def test_no_way_of_writing_service_opens_a_connection(client, listener):
+    port, calls = listener
+    corpus = service_corpus(port)
+    assert len(corpus) >= 40
+    for query in corpus:
+        response = client.get("/sparql", params={"query": query}, headers=JSON)
+        assert response.status_code in (200, 400, 403), (query, response.status_code, response.text)
+        assert "Traceback" not in response.text
+    time.sleep(0.5)
+    assert calls == []
+
+
+def test_the_workers_cannot_open_a_connection_whatever_the_parser_says(dist, listener):
+    """Below the parser: a query worker asked to run SERVICE directly cannot reach the listener."""
+    from pebble import ProcessPool
+    import multiprocessing
+
+    from licn.serve import sparql
+    port, calls = listener
+    before = len(calls)
+    with ProcessPool(1, initializer=sparql.start_worker, initargs=(str(dist / "licn.nq"), 0),
+                     context=multiprocessing.get_context("spawn")) as pool:
+        reached = pool.schedule(_evaluate_directly, args=(f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/x> {{ ?s ?p ?o }} }}",)).result(30)
+        opened = pool.schedule(_connect, args=(port,)).result(30)
+    time.sleep(0.3)
+    assert "refused by the worker" in opened
+    assert "error" in reached.lower()
+    assert len(calls) == before
+
+
+def _evaluate_directly(query: str) -> str:
+    try:
+        list(sparql._STORE["store"].query(query))
+        return "answered"
+    except Exception as exc:  # noqa: BLE001 - what pyoxigraph says is the answer here
+        return f"error: {exc}"
+
+
+def _connect(port: int) -> str:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return "connected"
+    except OSError as exc:
+        return f"refused by the worker: {exc}"
+
+
+from licn.serve import sparql  # noqa: E402  (used by the functions the worker runs)
+
+
+@pytest.mark.parametrize("query", HARMLESS)
+def test_the_word_service_elsewhere_is_harmless(client, query):
+    accept = {"Accept": "text/turtle"} if query.startswith("CONSTRUCT") else JSON
+    response = client.get("/sparql", params={"query": query}, headers=accept)
+    assert response.status_code == 200, (query, response.text)
+
+
+def test_three_thousand_nested_groups_are_a_400_and_the_server_goes_on(client):
+    deep = "SELECT * WHERE " + "{" * 3000 + " ?s ?p ?o " + "}" * 3000
+    response = client.get("/sparql", params={"query": deep}, headers=JSON)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.text
+    ok = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers=JSON)
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+def test_updates_are_refused_in_every_form(client):
+    for update in ("INSERT DATA { <a:b> <a:c> <a:d> }", "DELETE WHERE { ?s ?p ?o }", "DROP ALL", "LOAD <http://127.0.0.1:1/x>",
+                   "CLEAR DEFAULT", "PREFIX ex: <http://a/> INSERT { ex:a ex:b ex:c } WHERE { }"):
+        assert client.get("/sparql", params={"query": update}).status_code == 403, update
+        assert client.post("/sparql", data={"update": update}).status_code == 403, update
+        assert client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"}).status_code == 403
+
+
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def test_a_full_queue_answers_503_with_retry_after_and_the_deadline_counts_the_wait(dist):
+    async def scenario():
+        pool = QueryPool(dist / "licn.nq", workers=1, time_limit=2, max_pending=3)
+        try:
+            await pool.answer("ASK {}", "json", None)  # the worker is up
+            started = time.monotonic()
+            results = await asyncio.gather(*[pool.answer(HEAVY, "json", None) for _ in range(5)],
+                                           return_exceptions=True)
+            elapsed = time.monotonic() - started
+            statuses = sorted(r.status for r in results if isinstance(r, Rejected))
+            messages = [r.message for r in results if isinstance(r, Rejected)]
+            return statuses, messages, elapsed
+        finally:
+            pool.close()
+
+    statuses, messages, elapsed = asyncio.run(scenario())
+    assert statuses == [503] * 5
+    assert sum("busy" in m for m in messages) == 2
+    assert sum("waiting for a worker included" in m for m in messages) == 3
+    assert elapsed < 2 + 1.5  # the waiting ones did not get a time limit of their own after the wait
+
+
+def test_a_query_whose_client_left_is_dropped(dist):
+    async def scenario():
+        pool = QueryPool(dist / "licn.nq", workers=1, time_limit=30)
+        try:
+            await pool.answer("ASK {}", "json", None)
+            gone = asyncio.Event()
+
+            async def disconnected():
+                return gone.is_set()
+
+            heavy = asyncio.ensure_future(pool.answer(HEAVY, "json", None, disconnected=disconnected))
+            await asyncio.sleep(0.5)
+            gone.set()
+            started = time.monotonic()
+            with pytest.raises(Exception) as caught:
+                await heavy
+            assert type(caught.value).__name__ == "ClientGone"
+            light = await pool.answer("ASK { ?s ?p ?o }", "json", None)  # the worker was freed, not left running
+            return time.monotonic() - started, light
+        finally:
+            pool.close()
+
+    seconds, light = asyncio.run(scenario())
+    assert seconds < 10 and b"true" in light[1]
+
+
+def test_a_query_past_its_memory_bound_stops_its_worker_only(dist):
+    async def scenario():
+        pool = QueryPool(dist / "licn.nq", workers=1, time_limit=30, query_memory=64 << 20)
+        try:
+            hungry = "SELECT ?a ?b ?c WHERE { ?a ?x ?b . ?c ?y ?d } ORDER BY ?a ?b ?c ?d"
+            with pytest.raises(Rejected) as caught:
+                await pool.answer(hungry, "json", None)
+            after = await pool.answer("ASK { ?s ?p ?o }", "json", None)
+            return caught.value, after
+        finally:
+            pool.close()
+
+    refused, after = asyncio.run(scenario())
+    assert refused.status == 503 and "memory" in refused.message
+    assert b"true" in after[1]
+
+
+def test_oversized_headers_are_refused(client):
+    try:
+        status = client.get("/id/study/ref-58.ttl", headers={"X-Big": "x" * 200_000}).status_code
+    except httpx.TransportError:  # the server may close the connection instead of answering
+        status = None
+    assert status in (None, 400, 431)
+    assert client.get("/id/study/ref-58.ttl").status_code == 200
+
+
+def test_idle_and_half_sent_connections_are_closed(client):
+    host, port = client.base_url.host, client.base_url.port
+    from licn.serve.app import TimedH11Protocol
+    TimedH11Protocol.head_timeout, saved = 1.0, TimedH11Protocol.head_timeout
+    try:
+        idle = socket.create_connection((host, port))
+        half = socket.create_connection((host, port))
+        half.sendall(b"GET /id/study/ref-58.ttl HTTP/1.1\r\nHost: x\r\n")
+        idle.settimeout(5)
+        half.settimeout(5)
+        started = time.monotonic()
+        assert idle.recv(1) == b""
+        assert half.recv(1) == b""
+        assert time.monotonic() - started < 4
+    finally:
+        TimedH11Protocol.head_timeout = saved
+        idle.close()
+        half.close()
