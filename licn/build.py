@@ -43,6 +43,7 @@ class BuildResult:
     out: Path
     triples: int
     studies: int
+    reviewed: int
     codings: int
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
@@ -137,7 +138,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         phases["checks"] = time.perf_counter() - t
         if problems:
             raise BuildError("\n".join(problems))
-        counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.Coding)}
+        counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.ReviewedStudy, LICN.Coding)}
         triples = len(store)
 
         folder = versions_dir(out)
@@ -161,7 +162,8 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _tidy(out)
-    return BuildResult(out=out, triples=triples, studies=counts[LICN.Study], codings=counts[LICN.Coding],
+    return BuildResult(out=out, triples=triples, studies=counts[LICN.Study], reviewed=counts[LICN.ReviewedStudy],
+                       codings=counts[LICN.Coding],
                        seconds=time.perf_counter() - start, phases=phases, kept=kept)
 
 

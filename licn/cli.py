@@ -20,7 +20,8 @@ def cmd_build(args) -> int:
         print(f"{args.out}/ was left as it was.", file=sys.stderr)
         return 1
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
-    print(f"built {result.out}/: {result.triples} triples, {result.studies} studies, {result.codings} codings; "
+    print(f"built {result.out}/: {result.triples} triples, {result.studies} studies ({result.reviewed} reviewed), "
+          f"{result.codings} codings; "
           f"SHACL: conforms; checks: pass; {result.seconds:.2f} s ({phases})")
     if result.kept:
         print(f"kept from the previous build, not rebuilt: {', '.join(f'{args.out}/{name}/' for name in result.kept)}")
@@ -28,36 +29,34 @@ def cmd_build(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from rdflib import Dataset, Graph
+    import pyoxigraph as ox
 
-    from .dataset import ontology_triples
-    from .validate import validate_graph
+    from .graph import ontology_graph, to_ox
+    from .query.checks import run_checks
+    from .validate import UnreadableFile, read_files, validate_store
+
     files = [Path(f) for f in args.files] or [Path(args.dist) / "licn.nq"]
-    g = Graph()
-    for path in files:
-        if not path.exists():
-            print(f"licn validate: {path} does not exist" + (" (run 'licn build' first)" if not args.files else ""), file=sys.stderr)
-            return EXIT_USAGE
-        try:
-            if path.suffix in (".nq", ".trig"):
-                ds = Dataset()
-                ds.parse(path)
-                for triple in ds.triples((None, None, None)):
-                    g.add(triple)
-            else:
-                g.parse(path)
-        except Exception as exc:  # any parser error is reported as such
-            print(f"licn validate: {path} does not parse: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    for triple in ontology_triples():
-        g.add(triple)
-    conforms, violations = validate_graph(g)
-    if conforms:
-        print(f"conforms: {len(g)} triples checked against the shapes")
+    if not args.files and not files[0].exists():
+        print(f"licn validate: {files[0]} does not exist (run 'licn build' first)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        store = read_files(files)
+    except UnreadableFile as exc:
+        print(f"licn validate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    quads = len(store)
+    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology_graph())  # the class hierarchy
+    conforms, violations = validate_store(store)
+    failures = run_checks(store) if conforms else []
+    if conforms and not failures:
+        print(f"conforms: {quads} statements of {len(files)} file(s) checked against the shapes and the violation checks")
         return 0
-    print(f"does not conform: {len(violations)} violation(s)")
-    for v in violations:
-        print(f"- focus node: {v.focus}\n  path: {v.path or '(the node itself)'}\n  message: {v.message}\n  shape: {v.shape}")
+    if not conforms:
+        print(f"does not conform: {len(violations)} violation(s)")
+        for v in violations:
+            print(f"- focus node: {v.focus}\n  path: {v.path or '(the node itself)'}\n  message: {v.message}\n  shape: {v.shape}")
+    if failures:
+        print("the violation checks found problems:\n" + "\n".join(failures))
     return 1
 
 

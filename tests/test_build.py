@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,6 +16,16 @@ from licn.build import BuildError, build
 from loaders.vocab import LICN, VOID
 
 LICN_CLI = [sys.executable, "-m", "licn.cli"]
+
+
+def visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def unfinished(out: Path) -> list[str]:
+    """Folders of builds that did not finish, beside the output."""
+    versions = out.with_name(f".{out.name}.versions")
+    return sorted(p.name for p in versions.iterdir() if not p.name.startswith("v-")) if versions.exists() else []
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -74,7 +85,8 @@ def test_every_own_ontology_term_has_a_label_and_a_definition(dist):
 def test_seventy_three_studies_and_every_fact_sourced(dist):
     g = Graph()
     g.parse(dist / "licn.nt")
-    assert len(set(g.subjects(RDF.type, LICN.Study))) == 73
+    assert len(set(g.subjects(RDF.type, LICN.ReviewedStudy))) == 73
+    assert set(g.subjects(RDF.type, LICN.ReviewedStudy)) < set(g.subjects(RDF.type, LICN.Study))
 
 
 def test_two_builds_in_separate_processes_are_byte_identical(tmp_path):
@@ -100,7 +112,7 @@ def test_a_failed_build_leaves_dist_untouched(tmp_path, dist):
         build(out, data)
     assert "bibliography.csv:" in str(caught.value) and "type: unknown type 'journal-article-ish'" in str(caught.value)
     assert snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"]
+    assert visible(tmp_path) == ["data", "dist"] and unfinished(out) == []
 
 
 def build_in_a_project_copy(tmp_path, dist, files: dict[str, str]):
@@ -139,7 +151,7 @@ def test_a_build_failing_a_check_leaves_dist_untouched(tmp_path, dist):
     assert run.returncode == 1
     assert "violation checks found problems" in run.stderr and "study-95-violation: Study 95 exists" in run.stderr
     assert untouched
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "home"]
+    assert visible(tmp_path) == ["dist", "home"] and unfinished(tmp_path / "dist") == []
 
 
 def test_a_data_only_build_writes_the_same_dumps_and_no_site(tmp_path, dist):
@@ -148,3 +160,64 @@ def test_a_data_only_build_writes_the_same_dumps_and_no_site(tmp_path, dist):
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in dist.iterdir() if p.name not in ("site", "figures"))
     assert all((out / p.name).read_bytes() == p.read_bytes() for p in dist.iterdir() if p.is_file())
+
+
+def test_a_data_only_build_keeps_the_previous_site_and_figures(tmp_path):
+    out = tmp_path / "dist"
+    build(out)
+    site = snapshot(out / "site")
+    result = build(out, site=False)
+    assert result.kept == ["figures", "site"]
+    assert snapshot(out / "site") == site and (out / "figures" / "evidence-map.svg").exists()
+
+
+def test_a_reader_never_sees_the_output_missing_while_it_is_rebuilt(tmp_path):
+    out = tmp_path / "dist"
+    build(out, site=False)
+    stop, misses, polls = threading.Event(), [], []
+
+    def poll():
+        while not stop.is_set():
+            polls.append(1)
+            try:
+                with open(out / "licn.nq", "rb") as f:
+                    f.read(64)
+            except OSError as exc:
+                misses.append(repr(exc))
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    try:
+        for _ in range(15):
+            build(out, site=False)
+    finally:
+        stop.set()
+        reader.join()
+    assert misses == [] and len(polls) > 100
+    assert unfinished(out) == [] and len(list(out.with_name(".dist.versions").iterdir())) <= 2
+
+
+def test_two_builds_at_once_both_finish(tmp_path):
+    out = tmp_path / "dist"
+    runs = [subprocess.Popen(LICN_CLI + ["build", "--no-site", "--out", str(out)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(run.wait(120), run.stderr.read()) for run in runs]
+    assert results == [(0, ""), (0, "")]
+    assert (out / "licn.nq").is_file() and unfinished(out) == []
+
+
+def test_a_killed_build_leaves_nothing_the_next_build_keeps(tmp_path):
+    out = tmp_path / "dist"
+    build(out, site=False)
+    versions = out.with_name(".dist.versions")
+    (versions / "build-killed").mkdir()
+    (versions / "build-killed" / "licn.nq").write_text("half", encoding="utf-8")
+    build(out, site=False)
+    assert unfinished(out) == []
+
+
+def test_git_ignores_what_builds_leave_beside_the_output():
+    names = [".dist.versions/v-1/licn.nq", ".dist.lock", ".dist.link-123", "dist/licn.nq"]
+    run = subprocess.run(["git", "check-ignore", *names], cwd=paths.ROOT, capture_output=True, text=True)
+    assert run.stdout.split() == names
+

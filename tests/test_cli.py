@@ -90,7 +90,7 @@ def test_build_ok_and_build_with_a_bad_row_exits_1_naming_file_line_field(tmp_pa
     out = tmp_path / "dist"
     ok = licn("build", "--out", str(out))
     assert ok.returncode == 0
-    assert "73 studies" in ok.stdout and "SHACL: conforms" in ok.stdout
+    assert "(73 reviewed)" in ok.stdout and "SHACL: conforms" in ok.stdout
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
     home = tmp_path / "home"
