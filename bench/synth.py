@@ -4,7 +4,7 @@ The files have the same names and columns as data/ and go through the same loade
 the real data is kept per study: the real review has 73 studies among 105 reference entries
 (refs 6-14 and 41-104), about 0.26 Table 1 items and 0.32 prose claims per study, each item or
 claim citing a few neighbouring references, so about 1.4 codings per study. The synthetic corpus
-repeats that block of 105 entries as often as needed; reference_list_length and studies.ranges in
+repeats that block of 105 entries as often as needed; highest_reference_number_seen and studies.ranges in
 review.yaml scale with N. Bibliographic records, settings and mechanisms are drawn from small word
 lists with a fixed seed, so the same N always gives the same files.
 
@@ -218,7 +218,7 @@ def generate(n: int, out: Path, seed: int = 20200811) -> dict:
     coded = {int(r) for row in item_rows + claim_rows for r in row["refs"].split()}
     uncoded = [number for number in studies if number not in coded]
     text = (REAL / "review.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^reference_list_length: \d+", f"reference_list_length: {length}", text)
+    text = re.sub(r"(?m)^highest_reference_number_seen: \d+", f"highest_reference_number_seen: {length}", text)
     text = re.sub(r'(?m)^  ranges: \[.*\]', "  ranges: [" + ", ".join(f'"{r}"' for r in ranges) + "]", text)
     text = re.sub(r"(?m)^    - \{ref: \d+, note: .*\}\n", "", text)
     gap_lines = "".join(f'    - {{ref: {number}, note: "Not seen in any citation; probably in an unseen Table 1 cell."}}\n'

@@ -79,11 +79,21 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
             t.append((r, prop, value))
     t += provenance(r, row, ctx, problems)
 
-    length = data.get("reference_list_length")
+    length = data.get("highest_reference_number_seen")
     if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-        problems.append(Problem(file, 1, "reference_list_length", "must be a positive whole number"))
+        problems.append(Problem(file, 1, "highest_reference_number_seen", "must be a positive whole number"))
         length = 0
     ctx.list_length = length
+    listed = Row(file, data.get("__line__", 1), {"sources": data.get("reference_list_sources"), "status": "seen",
+                                               "confidence": "high", "locator": data.get("reference_list_locator"),
+                                               "note": f"Entries 1 to {length} are cited in the text; the list may be longer."})
+    m = instance("method", "reference-list")
+    t += typed(m, LICN.MethodFact)
+    t += [label(m, "Method: reference list (reference-list)"), (m, LICN.aspect, Literal("reference list")),
+          (m, LICN.statement, Literal(f"The highest reference number seen cited in the review is {length}; "
+                                      "the full length of its reference list is not known.", lang="en")),
+          (m, LICN.figureOf, r)]
+    t += provenance(m, listed, ctx, problems)
     for item in yaml_rows(data, "method", file, problems):
         key = check_key(item, "key", problems)
         m = instance("method", key)

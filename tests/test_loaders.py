@@ -106,8 +106,8 @@ def test_reference_number_outside_the_list(data):
 
 
 def test_wrong_status_value(data):
-    edit(data / "settings.csv", "ref-11,switzerland,,,VD,\"Introduction: country example Switzerland [11]\",seen",
-         "ref-11,switzerland,,,VD,\"Introduction: country example Switzerland [11]\",probably")
+    edit(data / "settings.csv", "ref-11,switzerland,,,VD,Introduction: country example Switzerland [11],seen",
+         "ref-11,switzerland,,,VD,Introduction: country example Switzerland [11],probably")
     line = line_of(data / "settings.csv", "ref-11,switzerland")
     assert f"settings.csv:{line}: status: must be 'seen' or 'inferred', not 'probably'" in problems_of(data)
 
@@ -123,7 +123,7 @@ def test_bad_encoding(data):
     path = data / "settings.csv"
     path.write_bytes(path.read_bytes() + b"ref-12,taiwan,,Taip\xe9,VD,x,seen,high,\n")
     line = len(path.read_bytes().splitlines())
-    assert f"settings.csv:{line}: (file): not valid UTF-8 (invalid continuation byte)" in problems_of(data)
+    assert f"settings.csv:{line}: (file): not valid UTF-8 (invalid continuation byte); save the file as UTF-8" in problems_of(data)
 
 
 def test_bad_yaml_names_its_line(data):

@@ -228,7 +228,7 @@ def test_printed_urls_never_hold_credentials():
 
 def test_every_layer_is_pushed_even_when_empty(dist):
     graphs = read_graphs(dist / "licn.nq")
-    assert len(graphs) == 9 and all(g.startswith(LAYER) for g in graphs)
+    assert len(graphs) == 10 and all(g.startswith(LAYER) for g in graphs)
     assert sum(len(t) for t in graphs.values()) == len((dist / "licn.nq").read_text(encoding="utf-8").splitlines())
 
 
@@ -358,7 +358,7 @@ def test_a_failed_switch_keeps_the_previous_graphs(dist, oxigraph, proxy, tmp_pa
             return 500 if len(switches) == 1 else None  # the switch fails, the clean-up goes through
     rc, out, err = push_cli(capfd, proxy(server.url, plan).url, dist)
     assert rc == 1
-    assert "switching 9 graphs into place" in err and "HTTP 500" in err and "Traceback" not in err
+    assert "switching 10 graphs into place" in err and "HTTP 500" in err and "Traceback" not in err
     assert server.graph_counts() == before  # nothing switched, the staging graphs removed
     assert server.ask("<https://w3id.org/licn/id/test/old> ?p ?o")
 

@@ -173,7 +173,7 @@ def test_site_written_by_several_processes_is_the_same(dist, tmp_path, monkeypat
         (copy / name).write_bytes((dist / name).read_bytes())
     (copy / "figures").symlink_to(dist / "figures")
     monkeypatch.setattr(licn.publish.site, "RESOURCES_PER_PROCESS", 100)
-    monkeypatch.setattr(licn.site.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(licn.publish.site.os, "cpu_count", lambda: 3)
     write_site(copy)
     expected = {p.relative_to(dist / "site"): p.read_bytes() for p in (dist / "site").rglob("*") if p.is_file()}
     written = {p.relative_to(copy / "site"): p.read_bytes() for p in (copy / "site").rglob("*") if p.is_file()}
