@@ -1,12 +1,16 @@
 """licn push: upload the built graph to a SPARQL 1.1 triple store, one named graph per layer.
 
-1. Every layer is uploaded into a staging graph (Graph Store Protocol PUT, retried on transient
-   failures).
-2. When every upload succeeded, one SPARQL Update request copies the staging graphs over the
-   layer graphs. The store runs it as one operation, so it switches all graphs or none; COPY
-   (unlike MOVE) can be retried safely.
-3. A second request drops the staging graphs.
-4. A count query (through SPARQLWrapper) checks that every graph holds as many triples as
+1. One SPARQL Update request replaces every layer graph: DROP SILENT GRAPH for each layer graph
+   (and for the staging graphs that pushes before this design left behind), then one INSERT DATA
+   with the triples of every layer (1.9 MB for the real data). Oxigraph runs one request as one
+   transaction: it applies all of it or none of it, and its readers, the union default graph
+   included, see the complete old graphs or the complete new ones, never both (tested; Fuseki's
+   TDB2 and GraphDB also run one request as one transaction, untested here; Virtuoso 7.2 takes
+   the request, but a reader can catch it half applied). Staging graphs cannot give that: a union
+   default graph shows every named graph, staging ones too. The request does the same whether it
+   ran once or twice, so it is retried on transient failures. The Graph Store Protocol is no
+   longer used: --graph-store is accepted and ignored.
+2. A count query (through SPARQLWrapper) checks that every graph holds as many triples as
    dist/licn.nq says, and the table is printed.
 
 Credentials come from LICN_USER and LICN_PASSWORD and never appear in the output.
@@ -51,7 +55,8 @@ class Urls:
 def derive_urls(endpoint: str, graph_store: str | None = None, update: str | None = None,
                 query: str | None = None) -> Urls:
     """Oxigraph's layout from its base URL (or its /query URL): /store, /update, /query.
-    Other stores need --graph-store and --update; --endpoint is then their query URL."""
+    Other stores need --update; --endpoint is then their query URL. (The graph store URL is
+    still derived and checked, but a push no longer uses it.)"""
     endpoint = endpoint.rstrip("/")
     for url in filter(None, (endpoint, graph_store, update, query)):
         try:
@@ -153,8 +158,9 @@ class Remote:
             raise PushError(f"{what} failed: {problem}")
         return _retrying(once, what, attempts or self.attempts)
 
-    def update(self, text: str, what: str, attempts: int | None = None) -> None:
-        self.send("POST", self.urls.update, what, attempts, content=text.encode("utf-8"),
+    def update(self, body: str | bytes, what: str, attempts: int | None = None) -> None:
+        body = body.encode("utf-8") if isinstance(body, str) else body
+        self.send("POST", self.urls.update, what, attempts, content=body,
                   headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def counts(self, graphs: list[str], attempts: int | None = None) -> dict[str, int]:
@@ -209,64 +215,42 @@ def count_table(local: dict[str, int], remote: dict[str, int]) -> tuple[str, boo
     return "\n".join(lines), ok
 
 
-def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
-    """Stage, switch, clean up and verify. Raises PushError when the store was not changed or the
-    outcome is unknown; returns whether the verified counts match."""
+def replacement(graphs: dict[str, list]) -> str:
+    """The one SPARQL Update request that replaces every layer graph (and removes staging graphs
+    left by older pushes) with the local triples. N-Triples lines are valid SPARQL triples; one
+    INSERT DATA keeps a blank node shared between layers one node, as in dist/licn.nq."""
     import pyoxigraph as ox
+    drops = [f"DROP SILENT GRAPH <{staging_iri(g)}>" for g in graphs] + [f"DROP SILENT GRAPH <{g}>" for g in graphs]
+    data = "".join(f"GRAPH <{g}> {{\n{ox.serialize(t, format=ox.RdfFormat.N_TRIPLES).decode('utf-8')}}}\n"
+                   for g, t in graphs.items() if t)
+    return " ;\n".join(drops + ([f"INSERT DATA {{\n{data}}}"] if data else []))
+
+
+def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
+    """Replace and verify. Raises PushError when the store did not take the request (it then keeps
+    its previous graphs) or the outcome is unknown; returns whether the verified counts match."""
     urls = remote.urls
     local = {g: len(t) for g, t in graphs.items()}
     start = time.perf_counter()
-    say(f"pushing {sum(local.values())} triples in {len(graphs)} graphs to {safe_url(urls.graph_store)}")
-    staged: list[str] = []
-    uploaded = None
+    say(f"pushing {sum(local.values())} triples in {len(graphs)} graphs to {safe_url(urls.update)}")
+    body = replacement(graphs).encode("utf-8")
+    size = f"{len(body) / 1e6:.1f} MB"
     try:
-        for graph, triples in graphs.items():
-            if not triples:
-                continue
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)  # N-Triples is Turtle
-            remote.send("PUT", urls.graph_store, f"uploading {graph} ({len(triples)} triples) into staging graph "
-                        f"{staging_iri(graph)} at {safe_url(urls.graph_store)}",
-                        params={"graph": staging_iri(graph)}, content=body,
-                        headers={"Content-Type": "text/turtle; charset=utf-8"})
-            staged.append(staging_iri(graph))
-        uploaded = time.perf_counter()
-        switch = " ;\n".join(f"COPY <{staging_iri(g)}> TO <{g}>" if t else f"DROP SILENT GRAPH <{g}>"
-                             for g, t in graphs.items())
-        remote.update(switch, f"switching {len(graphs)} graphs into place (one SPARQL Update request to "
-                      f"{safe_url(urls.update)})")
+        remote.update(body, f"replacing {len(graphs)} graphs ({sum(local.values())} triples, one SPARQL Update "
+                      f"request of {size}) at {safe_url(urls.update)}")
     except PushError as exc:
-        problem = _drop_staging(remote, staged, attempts=1)
-        state = ("Nothing was switched: the store keeps its previous graphs." if uploaded is None else
-                 "The switch is one request: the store applied all of it or none of it (the counts below tell which).")
-        raise PushError(f"{exc}\n{state}"
-                        + (f"\n{problem}" if problem else "\nThe staging graphs were removed." if staged else "")
-                        + _report(remote, local)) from None
-    say(f"uploaded {len(staged)} staging graphs in {uploaded - start:.2f} s; switched them into place in "
-        f"{time.perf_counter() - uploaded:.2f} s")
-    problem = _drop_staging(remote, [staging_iri(g) for g in graphs], remote.attempts)  # with any left behind
-    if problem:
-        say(problem)
+        raise PushError(f"{exc}\nThe store applies that request whole or not at all: unless the counts below show "
+                        "the new graphs, the store keeps its previous graphs." + _report(remote, local)) from None
+    say(f"replaced {len(graphs)} graphs with one SPARQL Update request of {size} in {time.perf_counter() - start:.2f} s")
     try:
         counts = remote.counts(list(local) + [staging_iri(g) for g in local])
     except PushError as exc:
-        raise PushError(f"the graphs were switched into place, but they could not be counted: {exc}") from None
+        raise PushError(f"the graphs were replaced, but they could not be counted: {exc}") from None
     table, ok = count_table(local, counts)
     say(table)
     if ok:
         say(f"pushed in {time.perf_counter() - start:.2f} s: the store holds what the local build holds")
     return ok
-
-
-def _drop_staging(remote: Remote, staged: list[str], attempts: int) -> str | None:
-    """Remove the staging graphs; the problem in words when that failed."""
-    if not staged:
-        return None
-    try:
-        remote.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in staged), "removing the staging graphs", attempts)
-    except PushError as exc:
-        return (f"The staging graphs ({', '.join(staged)}) could not be removed: {exc}\n"
-                "The next push replaces and removes them.")
-    return None
 
 
 def _report(remote: Remote, local: dict[str, int]) -> str:

@@ -12,6 +12,7 @@ from .common import (
     label,
     provenance,
     typed,
+    unknown_sections,
     yaml_rows,
 )
 from .vocab import CB, LICN, concept, entry_iri, instance, scheme_iri
@@ -19,6 +20,7 @@ from .vocab import CB, LICN, concept, entry_iri, instance, scheme_iri
 
 def load_agenda(data: dict, file: str, ctx: Context) -> tuple[list[tuple], list[Problem]]:
     t, problems = [], []
+    unknown_sections(data, ("tensions", "avenues"), file, problems)
     tensions = yaml_rows(data, "tensions", file, problems)
     ctx.concepts["tension"] = {r.get("key") for r in tensions}
     scheme = scheme_iri("tensions")

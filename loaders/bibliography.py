@@ -176,12 +176,17 @@ BIBTEX_TYPES = {"article": "journal-article", "book": "book", "incollection": "b
                 "inbook": "book-chapter", "techreport": "report", "report": "report"}
 
 
+def _bibtex_error(block) -> str:
+    error = getattr(block, "error", None)
+    return str(error or "") or getattr(error, "abort_reason", "") or "the entry is not complete (is a brace or a quote not closed?)"
+
+
 def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
     text, problem = read_text(path, label_)
     if problem:
         return [], [problem]
     library = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors(), SplitNameParts()])
-    problems = [Problem(label_, getattr(b, "start_line", 0) + 1, "(entry)", f"cannot parse BibTeX: {getattr(b, 'error', b)}")
+    problems = [Problem(label_, getattr(b, "start_line", 0) + 1, "(entry)", f"cannot parse BibTeX: {_bibtex_error(b)}")
                 for b in library.failed_blocks]
     rows = []
     for entry in library.entries:
@@ -189,10 +194,12 @@ def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]
         f = {k.lower(): v.value for k, v in entry.fields_dict.items()}
         authors = []
         for person in f.get("author") or []:
-            if not isinstance(person, NameParts) or not person.last:
-                problems.append(Problem(label_, line, "author", f"an author without a surname in entry '{entry.key}'"))
+            surname = " ".join(person.von + person.last) if isinstance(person, NameParts) else ""
+            words = person.first + person.von + person.last + person.jr if isinstance(person, NameParts) else []
+            if surname.strip("{} ").lower() in ("", "and") or any(w.lower() == "and" for w in words):
+                problems.append(Problem(label_, line, "author", f"an author without a surname (an empty name or a stray 'and') in entry '{entry.key}'"))
                 continue
-            authors.append(_person(" ".join(person.von + person.last), " ".join(person.first)))
+            authors.append(_person(surname, " ".join(person.first)))
         scalar = {k: str(v).strip().strip("{}") for k, v in f.items() if k != "author"}
         rows.append(_curated_row(label_, line, {
             "key": entry.key, "ref_no": scalar.get("licn-ref-no", ""), "type": BIBTEX_TYPES.get(entry.entry_type.lower(), ""),
@@ -268,32 +275,42 @@ def rows_from_csl_json(path: Path, label_: str) -> tuple[list[Row], list[Problem
         if not isinstance(item, dict):
             problems.append(Problem(label_, 1, "(item)", "each CSL-JSON item must be an object"))
             continue
-        ident = str(item.get("id", ""))
+        ident = item.get("id", "")
+        if not isinstance(ident, (str, int)) or isinstance(ident, bool):
+            problems.append(Problem(label_, 1, "id", f"an item's id must be text, not {json.dumps(ident)}"))
+            continue
+        ident = str(ident)
         match = re.search(r'"id"\s*:\s*"?' + re.escape(ident), text)
         line = text[: match.start()].count("\n") + 1 if match else 1
         authors = []
-        for person in item.get("author") or []:
-            if not isinstance(person, dict) or not str(person.get("family", "")).strip():
-                problems.append(Problem(label_, line, "author", f"an author must be an object with a 'family' name, not {json.dumps(person)}"))
+        people = item.get("author") or []
+        if not isinstance(people, list):
+            problems.append(Problem(label_, line, "author", f"must be a list of names ({{\"family\": ..., \"given\": ...}}), not {json.dumps(people)}"))
+            people = []
+        for person in people:
+            if (not isinstance(person, dict) or not isinstance(person.get("family"), str) or not person["family"].strip()
+                    or not isinstance(person.get("given", ""), str)):
+                problems.append(Problem(label_, line, "author", f"an author must be an object with a 'family' name (text), not {json.dumps(person)}"))
                 continue
-            authors.append(_person(str(person["family"]), str(person.get("given", ""))))
+            authors.append(_person(person["family"], person.get("given", "")))
         parts = (item.get("issued") or {}).get("date-parts") if isinstance(item.get("issued"), dict) else None
-        year = str(parts[0][0]) if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else ""
+        year = parts[0][0] if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else ""
         curation = item.get("licn") if isinstance(item.get("licn"), dict) else {}
         sources = curation.get("sources", [])
         fields = {
-            "key": ident, "ref_no": str(curation.get("ref_no", "")), "type": CSL_TYPES.get(str(item.get("type", "")), ""),
+            "key": ident, "ref_no": curation.get("ref_no", ""), "type": CSL_TYPES.get(str(item.get("type", "")), ""),
             "authors": "; ".join(authors), "year": year, "title": item.get("title", ""),
             "container": item.get("container-title", ""), "volume": item.get("volume", ""), "issue": item.get("issue", ""),
-            "pages": str(item.get("page", "")).replace("--", "-"), "doi": item.get("DOI", ""),
-            "sources": "; ".join(sources) if isinstance(sources, list) else str(sources),
+            "pages": str(item.get("page") or "").replace("--", "-"), "doi": item.get("DOI", ""),
+            "sources": "; ".join(sources) if isinstance(sources, list) and all(isinstance(s, str) for s in sources) else sources,
             "status": curation.get("status", ""), "confidence": curation.get("confidence", ""),
             "locator": curation.get("locator", ""), "note": item.get("note", ""),
             "cited_by_review": curation.get("cited_by_review", "")}
         for name, value in fields.items():
             if isinstance(value, (dict, list)):
-                problems.append(Problem(label_, line, name, "a structure where a single value belongs"))
+                problems.append(Problem(label_, line, name, "must be a list of source keys (text)" if name == "sources" else
+                                        "a structure where a single value belongs"))
                 fields[name] = ""
-        rows.append(_curated_row(label_, line, {k: str(v) for k, v in fields.items()}))
+        rows.append(_curated_row(label_, line, {k: "" if v is None else str(v) for k, v in fields.items()}))
         problems += control_characters(rows[-1])
     return rows, problems

@@ -2,7 +2,9 @@
 from rdflib import Literal
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
-from .common import Context, Problem, Row, check_key, label, yaml_rows
+import re
+
+from .common import Context, Problem, Row, check_key, did_you_mean, label, unknown_sections, yaml_rows
 from .vocab import LICN, WD, concept, scheme_iri, source_iri
 
 # section in codebook.yaml -> (concept prefix, class, scheme title); the scheme IRI is codebook#<section>
@@ -43,6 +45,8 @@ def load_codebook(data: dict, file: str, ctx: Context) -> tuple[list[tuple], lis
 def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tuple], list[Problem]]:
     """codebook.yaml and the codebook-*.yaml files beside it (concepts curators add), as one codebook."""
     triples, problems = [], []
+    for file, data in books:
+        unknown_sections(data, SCHEMES, file, problems)
     rows_by_section = {section: [row for file, data in books for row in yaml_rows(data, section, file, problems)]
                        for section in SCHEMES}
     for section, (scheme, _, _) in SCHEMES.items():
@@ -79,7 +83,7 @@ def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tu
             broader = row.get("broader")
             if section == "mechanisms":
                 if row.get("kind") not in ctx.concepts["kind"]:
-                    problems.append(row.problem("kind", f"unknown kind '{row.get('kind')}'"))
+                    problems.append(row.problem("kind", f"unknown kind '{row.get('kind')}'{did_you_mean(row.get('kind'), ctx.concepts['kind'])}"))
                 else:
                     ctx.mechanism_kind[key] = row.get("kind")
                     triples.append((c, SKOS.broader, concept("kind", row.get("kind"))))
@@ -96,7 +100,9 @@ def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tu
                 if section != "mechanisms":
                     triples.append((s, SKOS.hasTopConcept, c))
                     triples.append((c, SKOS.topConceptOf, s))
-            if row.get("wikidata"):
+            if row.get("wikidata") and not re.fullmatch(r"Q[0-9]+", row.get("wikidata")):
+                problems.append(row.problem("wikidata", f"'{row.get('wikidata')}' is not a Wikidata item (Q and digits, e.g. Q408)"))
+            elif row.get("wikidata"):
                 triples.append((c, SKOS.exactMatch, WD[row.get("wikidata")]))
                 triples.append((c, PROV.wasDerivedFrom, source_iri("WIKIDATA")))
             elif row.get("source"):

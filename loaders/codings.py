@@ -38,7 +38,7 @@ def _cited(row: Row, ctx: Context, problems: list[Problem]) -> list[int]:
 
 def _mechanism(row: Row, kind: str, ctx: Context, problems: list[Problem]):
     mech = concept_ref(row, "mechanism", "mechanism", ctx, problems)
-    if mech is not None and ctx.mechanism_kind.get(row.get("mechanism")) != kind:
+    if mech is not None and row.get("mechanism") in ctx.mechanism_kind and ctx.mechanism_kind[row.get("mechanism")] != kind:
         problems.append(row.problem("mechanism", f"'{row.get('mechanism')}' is a mechanism of kind '{ctx.mechanism_kind.get(row.get('mechanism'))}', not '{kind}'"))
     return mech
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import io
 import re
@@ -87,6 +88,8 @@ def control_characters(row: Row) -> list[Problem]:
     """Control characters (other than tab and line breaks) cannot be written in XML or shown."""
     found = []
     for key, value in row.data.items():
+        if isinstance(value, list):
+            value = "".join(v for v in value if isinstance(v, str))
         for ch in value if isinstance(value, str) else ():
             if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r":
                 found.append(row.problem(str(key), f"control character U+{ord(ch):04X} in the value"))
@@ -114,9 +117,14 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
         missing = [c for c in required if c not in header]
         if missing:
             return [], [Problem(name, 1, c, "required column missing from the header") for c in missing]
+        twice = sorted({c for c in header if c and header.count(c) > 1})
+        if twice:
+            return [], [Problem(name, 1, c, "column appears twice in the header") for c in twice]
+        last = reader.line_num  # the last line read: a broken record starts on the line after it
         for record in reader:
             # the record's first line: the reader stands on its last one
             line = reader.line_num - sum(field.count("\n") for field in record)
+            last = reader.line_num
             if all(not field.strip() for field in record):
                 continue
             if len(record) != len(header):
@@ -126,7 +134,7 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
             problems += control_characters(row)
             rows.append(row)
     except csv.Error as exc:
-        problems.append(Problem(name, reader.line_num, "(row)", f"broken CSV: {exc}"))
+        problems.append(Problem(name, last + 1, "(row)", f"broken CSV: {exc} (in the record that starts on this line)"))
     for row in rows:
         for column in required:
             if not row.get(column):
@@ -138,6 +146,9 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml whe
     pass
 
 
+_BYTE_POSITIONS = hasattr(yaml, "CSafeLoader")  # libyaml counts a reader error's position in UTF-8 bytes
+
+
 class DuplicateKey(yaml.YAMLError):
     def __init__(self, key, mark):
         super().__init__(f"duplicate key '{key}'")
@@ -146,19 +157,33 @@ class DuplicateKey(yaml.YAMLError):
 
 
 def _mapping_with_line(loader, node):
+    """A mapping with the line it starts on (__line__) and the line of each key (__lines__)."""
     seen = set()
+    lines = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (str, int, float, bool)) and key in seen:
             raise DuplicateKey(key, key_node.start_mark)
         if isinstance(key, (str, int, float, bool)):
             seen.add(key)
+            lines[key] = key_node.start_mark.line + 1
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = lines
     return mapping
 
 
+def _timestamp_or_text(loader, node):
+    """A date as a date; one that looks like a date but is none (2019-02-30) as its text, for the
+    loader to report with its field."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def read_yaml(path: Path, label: str | None = None) -> tuple[dict, list[Problem]]:
@@ -168,6 +193,11 @@ def read_yaml(path: Path, label: str | None = None) -> tuple[dict, list[Problem]
         return {}, [problem]
     try:
         data = yaml.load(text, Loader=_LineLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as a control character
+        before = text.encode("utf-8")[: exc.position] if _BYTE_POSITIONS else text[: exc.position]
+        line = before.count(b"\n" if _BYTE_POSITIONS else "\n") + 1
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return {}, [Problem(name, line, "(file)", f"not valid YAML: character U+{character:04X} is not allowed")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return {}, [Problem(name, (mark.line + 1) if mark else 1, "(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
@@ -183,22 +213,61 @@ def yaml_rows(data: dict, section: str, file: str, problems: list[Problem] | Non
     items = data.get(section)
     if items is None:
         return []
-    line = data.get("__line__", 1)
+    line = section_line(data, section)
     if not isinstance(items, list):
-        problems.append(Problem(file, line, section, f"must be a list of entries, not {type(items).__name__}"))
+        problems.append(Problem(file, line, section, f"must be a list of entries, not {_what(items)}"))
         return []
     rows = []
     for item in items:
         if not isinstance(item, dict):
-            problems.append(Problem(file, line, section, f"each entry must be a mapping of fields, not '{item}'"))
+            problems.append(Problem(file, line, section, f"each entry must be a mapping of fields (name: value), not {_what(item)}"))
             continue
-        row = Row(file, item.get("__line__", line), item)
-        for key, value in item.items():
-            if isinstance(value, dict):
-                problems.append(row.problem(str(key), "a mapping where a single value belongs"))
-        problems += control_characters(row)
-        rows.append(row)
+        rows.append(yaml_row(item, file, problems, line))
     return rows
+
+
+def section_line(data: dict, section: str) -> int:
+    """The line of a key of a YAML mapping (of the mapping when the key is not there)."""
+    return (data.get("__lines__") or {}).get(section, data.get("__line__", 1))
+
+
+def _what(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "an empty entry"
+    text = str(value)
+    return f"the single value '{text if len(text) <= 40 else text[:40] + '...'}'"
+
+
+PLAIN = (str, int, float, bool, dt.date)
+
+
+def yaml_row(item: dict, file: str, problems: list[Problem], line: int = 1) -> Row:
+    """A YAML mapping as a row; a field holding a mapping, a list of structures or a value that is
+    not plain text, a number, a date or a list of those is a problem, and so is a control character."""
+    row = Row(file, item.get("__line__", line), item)
+    for key, value in item.items():
+        if str(key).startswith("__") or value is None:
+            continue
+        if isinstance(value, dict):
+            problems.append(row.problem(str(key), "a mapping where a single value belongs"))
+        elif isinstance(value, list):
+            if not all(isinstance(v, PLAIN) for v in value):
+                problems.append(row.problem(str(key), "a list may hold single values only, not mappings or lists"))
+        elif not isinstance(value, PLAIN):
+            problems.append(row.problem(str(key), "not a plain value (text, a number or a date)"))
+    problems += control_characters(row)
+    return row
+
+
+def unknown_sections(data: dict, known, file: str, problems: list[Problem]) -> None:
+    """A top-level key of a YAML file that no loader reads would be dropped silently: a problem."""
+    for key in data:
+        if not str(key).startswith("__") and key not in known:
+            problems.append(Problem(file, section_line(data, key), str(key), f"unknown section{did_you_mean(str(key), known)}"))
 
 
 def as_list(value) -> list[str]:
@@ -210,6 +279,9 @@ def as_list(value) -> list[str]:
 
 
 def check_key(row: Row, name: str, problems: list[Problem]) -> str:
+    if isinstance(row.data.get(name), list):
+        problems.append(row.problem(name, "a list where a single value belongs"))
+        return row.get(name)
     key = row.get(name)
     if key and not KEY_RE.match(key):
         problems.append(row.problem(name, f"'{key}' is not a key (lower-case letters, digits and '-')"))

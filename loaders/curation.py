@@ -138,7 +138,7 @@ def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[
         level = concept_ref(row, "level", "level", ctx, problems)
         kind = concept_ref(row, "kind", "kind", ctx, problems)
         mech = concept_ref(row, "mechanism", "mechanism", ctx, problems)
-        if mech is not None and ctx.mechanism_kind.get(row.get("mechanism")) != row.get("kind"):
+        if mech is not None and row.get("mechanism") in ctx.mechanism_kind and ctx.mechanism_kind[row.get("mechanism")] != row.get("kind"):
             problems.append(row.problem("mechanism", f"'{row.get('mechanism')}' is a mechanism of kind '{ctx.mechanism_kind.get(row.get('mechanism'))}', not '{row.get('kind')}'"))
         theory = concept_ref(row, "theory", "theory", ctx, problems)
         curator = row.get("curator")

@@ -1,6 +1,7 @@
 """review.yaml: the review's record, its method facts, what is not known, its reference list
 entries and which of them are the reviewed studies."""
 import datetime as dt
+import re
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, XSD
@@ -15,7 +16,10 @@ from .common import (
     is_number,
     label,
     provenance,
+    section_line,
     typed,
+    unknown_sections,
+    yaml_row,
     yaml_rows,
 )
 from .vocab import (
@@ -25,12 +29,15 @@ from .vocab import (
     FABIO,
     ID,
     LICN,
+    bare_doi,
     entry_iri,
     instance,
     review_iri,
     study_iri,
 )
 
+SECTIONS = ("review", "highest_reference_number_seen", "reference_list_sources", "reference_list_locator",
+            "studies", "method", "gaps")
 REVIEW_REQUIRED = ("title", "authors", "journal", "year", "volume", "issue", "doi", "sources", "status", "confidence")
 
 
@@ -47,13 +54,22 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
     """Triples per layer: 'review' (record, method, gaps), 'references' (entries), 'studies'."""
     problems: list[Problem] = []
     out = {"review": [], "references": [], "studies": []}
+    unknown_sections(data, SECTIONS, file, problems)
     record = data.get("review")
+    if record is None:
+        return out, problems + [Problem(file, 1, "review", "the review record is missing")]
     if not isinstance(record, dict):
-        return out, [Problem(file, 1, "review", "the review record is missing")]
-    row = Row(file, record.get("__line__", 1), {k: ("; ".join(v) if k != "sources" and isinstance(v, list) else v) for k, v in record.items()})
+        return out, problems + [Problem(file, section_line(data, "review"), "review", "must be a mapping of fields (name: value)")]
+    row = yaml_row(record, file, problems)
+    for name, value in record.items():
+        if isinstance(value, list) and name not in ("sources", "authors"):
+            problems.append(row.problem(name, "a list where a single value belongs"))
     for name in REVIEW_REQUIRED:
-        if not row.get(name):
+        if not row.get(name) and not isinstance(row.data.get(name), dict):
             problems.append(row.problem(name, "required value is empty"))
+    year = row.get("year")
+    if year and not re.fullmatch(r"[0-9]{4}", year):
+        problems.append(row.problem("year", f"'{year}' is not a year"))
     r = review_iri()
     t = out["review"]
     t += typed(r, LICN.Review, FABIO.ReviewArticle)
@@ -64,7 +80,7 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
           (r, BIBO.number, Literal(row.get("article_number"))),
           (r, LICN.articleType, Literal(row.get("article_type"))),
           (r, DCTERMS.publisher, Literal(row.get("publisher")))]
-    doi = row.get("doi")
+    doi = bare_doi(row.get("doi"))
     if doi and not DOI_RE.match(doi):
         problems.append(row.problem("doi", f"'{doi}' is not a DOI (10.NNNN/...)"))
     elif doi:
@@ -81,7 +97,8 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
 
     length = data.get("highest_reference_number_seen")
     if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-        problems.append(Problem(file, 1, "highest_reference_number_seen", "must be a positive whole number"))
+        problems.append(Problem(file, section_line(data, "highest_reference_number_seen"), "highest_reference_number_seen",
+                                "must be a positive whole number"))
         length = 0
     ctx.list_length = length
     listed = Row(file, data.get("__line__", 1), {"sources": data.get("reference_list_sources"), "status": "seen",
@@ -124,9 +141,9 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
 
     studies = data.get("studies") or {}
     if not isinstance(studies, dict):
-        problems.append(Problem(file, data.get("__line__", 1), "studies", "must be a mapping (ranges, sources, status, ...)"))
+        problems.append(Problem(file, section_line(data, "studies"), "studies", "must be a mapping (ranges, sources, status, ...)"))
         studies = {}
-    srow = Row(file, studies.get("__line__", 1), studies)
+    srow = yaml_row({k: v for k, v in studies.items() if k != "uncoded"}, file, problems, section_line(data, "studies"))
     numbers: set[int] = set()
     for span in as_list(studies.get("ranges")):
         lo, _, hi = span.partition("-")
@@ -137,9 +154,12 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
     ctx.study_numbers = numbers
     gaps = {}
     for row in yaml_rows(studies, "uncoded", file, problems):
-        number = row.data.get("ref")
+        ref = row.get("ref")
+        if isinstance(row.data.get("ref"), dict):
+            continue  # reported by yaml_row
+        number = int(ref) if is_number(ref) else None
         if number not in numbers:
-            problems.append(row.problem("ref", f"{number} is not a reviewed study"))
+            problems.append(row.problem("ref", f"'{ref}' is not a reviewed study"))
         elif not row.get("note"):
             problems.append(row.problem("note", "required value is empty"))
         else:

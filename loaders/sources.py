@@ -1,8 +1,10 @@
 """sources.csv: the source records every fact points to."""
+import re
+
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS
 
-from .common import Context, Problem, Row, label, typed
+from .common import Context, Problem, Row, label, typed, unsafe_iri
 from .vocab import LICN, source_iri
 
 REQUIRED = ("key", "title")
@@ -12,7 +14,7 @@ def load_sources(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Probl
     triples, problems = [], []
     for row in rows:
         key = row.get("key")
-        if not key.replace("-", "").isalnum():
+        if not re.fullmatch(r"[A-Za-z0-9-]+", key):
             problems.append(row.problem("key", f"'{key}' is not a source key (letters, digits, '-')"))
             continue
         if key in ctx.sources:
@@ -23,6 +25,13 @@ def load_sources(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Probl
             problems.append(row.problem("url", "a source needs a url or a document"))
         if url and not url.startswith(("http://", "https://")):
             problems.append(row.problem("url", f"'{url}' is not an http(s) address"))
+            url = ""
+        elif url and unsafe_iri(url):
+            bad = unsafe_iri(url)
+            what = "a space" if bad == " " else f"'{bad}'" if bad.isprintable() else f"U+{ord(bad):04X}"
+            problems.append(row.problem("url", f"{what} cannot stand in an address; "
+                                               "write it percent-encoded (%20 for a space)"))
+            url = ""
         ctx.sources.add(key)
         s = source_iri(key)
         triples += typed(s, LICN.Source)

@@ -2,10 +2,13 @@
 
 Every server runs on a free loopback port with a temporary store and is terminated at the end.
 Failures are made real: a closed port, a loopback HTTP proxy that answers 5xx or resets the
-connection, and a server stopped in the middle of a push."""
+connection, a loopback TCP relay that holds the update request halfway through while the server
+is stopped or the licn push process is killed. Readers query the union default graph while
+pushes run and must only ever see one complete build."""
 from __future__ import annotations
 
 import os
+import signal
 import shutil
 import socket
 import struct
@@ -22,7 +25,7 @@ import pytest
 from licn import cli
 from licn.query.catalogue import load_catalogue
 from licn.query.engines import run, run_text
-from licn.push import STAGING, PushError, derive_urls, read_graphs, safe_url, staging_iri
+from licn.push import STAGING, PushError, derive_urls, read_graphs, replacement, safe_url, staging_iri
 
 ROOT = Path(__file__).resolve().parents[1]
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
@@ -195,6 +198,146 @@ def changed_dist(dist: Path, folder: Path) -> Path:
     return folder
 
 
+class Relay:
+    """A loopback TCP relay in front of a server that passes bytes on as they come. The first
+    request that starts with POST /update is cut once hold_after of its bytes went through: the
+    server has then half an update request, `held` is set, and what the client still sends is
+    read and dropped. When either side goes away, the relay closes the other (a killed client
+    leaves the server with a truncated request; a stopped server leaves the client without an
+    answer); every later connection is passed on whole."""
+
+    def __init__(self, upstream_port: int, hold_after: int):
+        self.upstream_port, self.hold_after = upstream_port, hold_after
+        self.held = threading.Event()
+        self.holding = False  # whether a request was chosen to be held
+        self.lock = threading.Lock()
+        self.sockets: list[socket.socket] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket):
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+            upstream.settimeout(None)
+        except OSError:
+            client.close()  # the client sees the server disconnect without an answer, as from a dead server
+            return
+        with self.lock:
+            self.sockets += [client, upstream]
+        threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+        self._pump(client, upstream, True)
+
+    def _pump(self, source: socket.socket, sink: socket.socket, request: bool):
+        passed, hold = 0, False
+        try:
+            while data := source.recv(65536):
+                if request and passed == 0 and data.startswith(b"POST /update"):
+                    with self.lock:
+                        hold, self.holding = not self.holding, True
+                if hold and passed + len(data) >= self.hold_after:
+                    sink.sendall(data[: max(self.hold_after - passed, 0)])
+                    passed = self.hold_after
+                    self.held.set()
+                    while source.recv(65536):  # the rest of the request never reaches the server
+                        pass
+                    break
+                sink.sendall(data)
+                passed += len(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.listener.close()
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+
+@pytest.fixture
+def relay():
+    relays = []
+
+    def start(upstream_port: int, hold_after: int) -> Relay:
+        relays.append(Relay(upstream_port, hold_after))
+        return relays[-1]
+    try:
+        yield start
+    finally:
+        for r in relays:
+            r.close()
+
+
+READER_QUERY = """SELECT ?triples ?codings WHERE {
+  { SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o } }
+  { SELECT (COUNT(*) AS ?codings) WHERE { ?c a <https://w3id.org/licn/ontology#Coding> } }
+}"""
+
+
+def expected_view(dist: Path) -> tuple[int, int]:
+    """What READER_QUERY answers over the union default graph of one complete build, computed
+    locally with pyoxigraph."""
+    import pyoxigraph as ox
+    store = ox.Store()
+    store.load(path=dist / "licn.nq", format=ox.RdfFormat.N_QUADS)
+    row = next(iter(store.query(READER_QUERY, use_default_graph_as_union=True)))
+    return int(row["triples"].value), int(row["codings"].value)
+
+
+def reader_view(server_url: str) -> tuple[int, int]:
+    """What a reader of the store sees now, in one query (so from one snapshot)."""
+    r = httpx.post(server_url + "/query", data={"query": READER_QUERY},
+                   headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    r.raise_for_status()
+    row = r.json()["results"]["bindings"][0]
+    return int(row["triples"]["value"]), int(row["codings"]["value"])
+
+
+class Reader(threading.Thread):
+    """Loops READER_QUERY against the server until stopped (at most `seconds`), recording what it saw."""
+
+    def __init__(self, server_url: str, seconds: float = 180):
+        super().__init__(daemon=True)
+        self.server_url, self.deadline = server_url, time.monotonic() + seconds
+        self.stop = threading.Event()
+        self.seen: list[tuple[int, int]] = []
+        self.errors: list[str] = []
+
+    def run(self):
+        while not self.stop.is_set() and time.monotonic() < self.deadline:
+            try:
+                self.seen.append(reader_view(self.server_url))
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                self.errors.append(repr(exc))
+                time.sleep(0.05)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.join(timeout=60)
+
+
 def normalised(result) -> tuple:
     def cell(v):
         return round(v, 9) if isinstance(v, float) else v
@@ -246,7 +389,9 @@ def test_push_then_remote_queries_match_local(dist, oxigraph):
     assert server.graph_counts() == expected
     for graph, n in expected.items():  # the printed table
         assert any(line.split()[:3] == [graph, str(n), str(n)] for line in done.stdout.splitlines()), done.stdout
-    print(f"push of {sum(expected.values())} triples in {len(expected)} graphs: {seconds:.2f} s")
+    size = len(replacement(read_graphs(dist / "licn.nq")).encode("utf-8"))
+    print(f"push of {sum(expected.values())} triples in {len(expected)} graphs (one update request of "
+          f"{size / 1e6:.2f} MB): {seconds:.2f} s")
 
     for name, query in load_catalogue().items():
         assert normalised(run(name, endpoint=server.url + "/query")) == normalised(run(name, dist=dist)), name
@@ -301,7 +446,7 @@ def test_push_to_a_closed_port_fails_cleanly(dist, capfd):
     port = free_port()
     rc, out, err = push_cli(capfd, f"http://127.0.0.1:{port}", dist)
     assert rc == 1
-    assert f"http://127.0.0.1:{port}/store" in err and "Connection refused" in err
+    assert f"replacing 10 graphs" in err and f"http://127.0.0.1:{port}/update" in err and "Connection refused" in err
     assert "after 3 attempts" in err and "the store keeps its previous graphs" in err
     assert "Traceback" not in out + err
 
@@ -331,60 +476,144 @@ def test_credentials_are_never_printed(dist, oxigraph, proxy):
 
 def test_transient_failures_are_retried(dist, oxigraph, proxy, capfd):
     server = oxigraph()
-    failures = {("PUT", 1): 503, ("PUT", 2): "reset", ("PUT", 6): 502,  # uploads (the 6th is a retry)
-                ("POST", "/update", 1): 503, ("POST", "/query", 1): 504}  # the switch and the count query
+    failures = {("POST", "/update", 1): 503, ("POST", "/update", 2): "reset",  # the update: the 3rd try goes through
+                ("POST", "/query", 1): 504}  # the count query
     seen = {}
 
     def plan(n, method, path):
-        key = (method,) if method == "PUT" else (method, path.split("?")[0])
+        key = (method, path.split("?")[0])
         seen[key] = seen.get(key, 0) + 1
         return failures.get(key + (seen[key],))
     flaky = proxy(server.url, plan)
     rc, out, err = push_cli(capfd, flaky.url, dist)
     assert rc == 0, err
+    assert seen == {("POST", "/update"): 3, ("POST", "/query"): 2}
     assert server.graph_counts() == local_counts(dist)
 
 
-def test_a_failed_switch_keeps_the_previous_graphs(dist, oxigraph, proxy, tmp_path, capfd):
+def test_a_refused_update_keeps_the_previous_graphs(dist, oxigraph, proxy, tmp_path, capfd):
     server = oxigraph()
     old = changed_dist(dist, tmp_path / "old")
     assert push_cli(capfd, server.url, old)[0] == 0
     before = server.graph_counts()
-    switches = []
-
-    def plan(n, method, path):
-        if method == "POST" and path == "/update":
-            switches.append(n)
-            return 500 if len(switches) == 1 else None  # the switch fails, the clean-up goes through
-    rc, out, err = push_cli(capfd, proxy(server.url, plan).url, dist)
+    rc, out, err = push_cli(capfd, proxy(server.url, lambda n, method, path: 500 if path == "/update" else None).url, dist)
     assert rc == 1
-    assert "switching 10 graphs into place" in err and "HTTP 500" in err and "Traceback" not in err
-    assert server.graph_counts() == before  # nothing switched, the staging graphs removed
+    assert "replacing 10 graphs" in err and "/update failed: " in err and "HTTP 500" in err and "proxy says 500" in err
+    assert "the store keeps its previous graphs" in err and "The store now holds:" in err and "Traceback" not in err
+    assert server.graph_counts() == before
     assert server.ask("<https://w3id.org/licn/id/test/old> ?p ?o")
 
 
-def test_a_server_stopped_mid_push_leaves_the_previous_graphs(dist, oxigraph, proxy, tmp_path, capfd):
+def test_staging_graphs_of_an_older_push_are_removed(dist, oxigraph, tmp_path, capfd):
+    """Pushes before this design uploaded into staging graphs, which the union default graph shows;
+    one killed midway left them behind, and readers counted their triples twice."""
+    server = oxigraph()
+    old = changed_dist(dist, tmp_path / "old")
+    assert push_cli(capfd, server.url, old)[0] == 0
+    graphs = read_graphs(old / "licn.nq")
+    import pyoxigraph as ox
+    for graph in (f"{LAYER}codings", f"{LAYER}studies"):
+        r = httpx.put(server.url + "/store", params={"graph": staging_iri(graph)}, timeout=30,
+                      content=ox.serialize(graphs[graph], format=ox.RdfFormat.N_TRIPLES),
+                      headers={"Content-Type": "application/n-triples"})
+        assert r.is_success, r.text
+    assert reader_view(server.url)[1] == 2 * expected_view(old)[1]  # the doubled codings of the issue
+
+    rc, out, err = push_cli(capfd, server.url, dist)
+    assert rc == 0, err
+    assert "staging" not in out
+    assert not any(g.startswith(STAGING) for g in server.graph_counts())
+    assert server.graph_counts() == local_counts(dist)
+    assert reader_view(server.url) == expected_view(dist)
+
+
+# --- readers during pushes -------------------------------------------------------------------------
+
+def test_readers_see_only_complete_builds_during_pushes(dist, oxigraph, tmp_path, capfd):
+    server = oxigraph()
+    other = changed_dist(dist, tmp_path / "other")
+    complete = {expected_view(other): "other", expected_view(dist): "dist"}
+    assert len(complete) == 2
+    assert push_cli(capfd, server.url, dist)[0] == 0
+    assert reader_view(server.url) == expected_view(dist)
+    seconds = []
+    with Reader(server.url) as reader:
+        for i in range(10):
+            started = time.perf_counter()
+            rc, out, err = push_cli(capfd, server.url, (other, dist)[i % 2])
+            seconds.append(time.perf_counter() - started)
+            assert rc == 0, err
+            time.sleep(0.05)  # let the reader see this build before the next push
+    assert not reader.errors, reader.errors[:3]
+    wrong = sorted({v for v in reader.seen if v not in complete})
+    assert not wrong, f"{len(wrong)} views of no complete build (triples, codings), e.g. {wrong[:5]}; complete: {complete}"
+    assert len(reader.seen) >= 50 and {complete[v] for v in reader.seen} == {"other", "dist"}
+    switches = sum(a != b for a, b in zip(reader.seen, reader.seen[1:]))
+    assert switches >= 5, switches  # the reader did watch the builds change
+    assert reader_view(server.url) == expected_view(dist) and server.graph_counts() == local_counts(dist)
+    print(f"{len(reader.seen)} reads during 10 pushes, {switches} switches seen; push: {min(seconds):.2f}-{max(seconds):.2f} s")
+
+
+# --- a push that dies midway -----------------------------------------------------------------------
+
+def test_a_push_killed_midway_leaves_the_previous_graphs(dist, oxigraph, relay, tmp_path):
+    server = oxigraph()
+    old = changed_dist(dist, tmp_path / "old")
+    command = [sys.executable, "-m", "licn.cli", "push", "--dist"]
+    done = subprocess.run(command + [str(old), "--endpoint", server.url], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, seen_before = server.graph_counts(), expected_view(old)
+
+    size = len(replacement(read_graphs(dist / "licn.nq")).encode("utf-8"))
+    cut = relay(server.port, hold_after=size // 2)
+    with Reader(server.url) as reader:
+        process = subprocess.Popen(command + [str(dist), "--endpoint", cut.url], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert cut.held.wait(timeout=60), "the update request never reached the relay"
+            assert process.poll() is None
+            assert reader_view(server.url) == seen_before  # half an update request: nothing of it shows
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.kill()
+            process.communicate(timeout=30)
+        time.sleep(0.5)  # the relay closes the truncated request; the server drops it
+    assert process.returncode == -signal.SIGKILL
+    assert reader.seen and set(reader.seen) == {seen_before} and not reader.errors
+    assert server.graph_counts() == before and reader_view(server.url) == seen_before
+    assert server.ask("<https://w3id.org/licn/id/test/old> ?p ?o")
+
+    done = subprocess.run(command + [str(dist), "--endpoint", server.url], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert server.graph_counts() == local_counts(dist) and reader_view(server.url) == expected_view(dist)
+
+
+def test_a_server_stopped_mid_push_leaves_the_previous_graphs(dist, oxigraph, relay, tmp_path, capfd):
     location = tmp_path / "store"
     server = oxigraph(location)
     old = changed_dist(dist, tmp_path / "old")
     assert push_cli(capfd, server.url, old)[0] == 0
     before = server.graph_counts()
 
-    def plan(n, method, path):
-        if n == 4:  # three staging graphs are uploaded; the server goes away
-            server.stop()
-    rc, out, err = push_cli(capfd, proxy(server.url, plan).url, dist)
-    assert rc == 1
-    assert "uploading https://w3id.org/licn/graph/" in err and "HTTP 502" in err
-    assert "Nothing was switched: the store keeps its previous graphs." in err
-    assert "could not be removed" in err and "Traceback" not in err
+    size = len(replacement(read_graphs(dist / "licn.nq")).encode("utf-8"))
+    cut = relay(server.port, hold_after=size // 2)
+    process = subprocess.Popen([sys.executable, "-m", "licn.cli", "push", "--endpoint", cut.url, "--dist", str(dist)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert cut.held.wait(timeout=60), "the update request never reached the relay"
+        server.stop()  # with half of the update request received
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 1, err
+    assert f"replacing 10 graphs" in err and f"{cut.url}/update failed (after 3 attempts)" in err
+    assert "the store keeps its previous graphs" in err and "could not be checked" in err and "Traceback" not in err
 
     restarted = oxigraph(location)
-    counts = restarted.graph_counts()
-    assert {g: n for g, n in counts.items() if not g.startswith(STAGING)} == before
+    assert restarted.graph_counts() == before
+    assert reader_view(restarted.url) == expected_view(old)
     assert restarted.ask("<https://w3id.org/licn/id/test/old> ?p ?o")
-    assert sorted(g for g in counts if g.startswith(STAGING)) == sorted(staging_iri(g) for g in sorted(before)[:3])
 
-    rc, out, err = push_cli(capfd, restarted.url, dist)  # the next push replaces and removes them
+    rc, out, err = push_cli(capfd, restarted.url, dist)
     assert rc == 0, err
-    assert restarted.graph_counts() == local_counts(dist)
+    assert restarted.graph_counts() == local_counts(dist) and reader_view(restarted.url) == expected_view(dist)

@@ -13,7 +13,7 @@ from loaders.vocab import ID, LICN, SH
 
 from .. import paths
 
-HEADER_RE = re.compile(r"^#\s*(title|description|param):\s*(.*)$")
+HEADER_RE = re.compile(r"^#\s*(title|description|param|unordered):\s*(.*)$")
 PARAM_RE = re.compile(r"^(\S+)\s*(.*?)\s*(?:\(default:\s*(.*)\))?\s*$")
 
 
@@ -36,6 +36,7 @@ class StoredQuery:
     params: tuple[Param, ...]
     text: str
     path: Path
+    unordered: tuple[str, ...] = ()  # columns holding a GROUP_CONCAT list, whose order SPARQL leaves open
 
     @property
     def form(self) -> str:
@@ -68,7 +69,8 @@ def parse_query_file(path: Path) -> StoredQuery:
     for key in ("title", "description"):
         if not meta.get(key):
             raise QueryError(f"{path}: the header has no '# {key}:' line")
-    return StoredQuery(path.stem, meta["title"], meta["description"], tuple(params), text, path)
+    return StoredQuery(path.stem, meta["title"], meta["description"], tuple(params), text, path,
+                       tuple(meta.get("unordered", "").replace(",", " ").split()))
 
 
 def load_catalogue(folder: Path = paths.QUERIES) -> dict[str, StoredQuery]:
