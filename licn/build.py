@@ -17,9 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from loaders.common import DataError
+from loaders.common import DataError, Problem, read_yaml
 from loaders.vocab import LICN
 
 from . import paths
@@ -96,9 +94,20 @@ def _publish_version(staging: Path, out: Path) -> None:
     os.replace(link, out)
 
 
+ABOUT_FIELDS = ("title", "description", "issued", "modified", "creator", "publisher", "contact")
+
+
 def dataset_about(data_dir: Path) -> dict:
-    with open(Path(data_dir) / "dataset.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    """data/dataset.yaml: what the VoID/DCAT description says of the dataset itself."""
+    path = Path(data_dir) / "dataset.yaml"
+    if not path.exists():
+        raise BuildError("dataset.yaml:0: (file): file is missing")
+    about, problems = read_yaml(path)
+    problems += [Problem("dataset.yaml", about.get("__line__", 1), name, "required value is empty")
+                 for name in ABOUT_FIELDS if not about.get(name)]
+    if problems:
+        raise BuildError(f"the data has {len(problems)} problem(s):\n" + "\n".join(map(str, problems)))
+    return about
 
 
 def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True) -> BuildResult:
@@ -110,6 +119,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
     with build_lock(out):
         _tidy(out)
         problems: list[str] = []
+        about = dataset_about(data_dir)
         layers, found = collect_layers(data_dir)
         if found:
             problems.append(f"the data has {len(found)} problem(s):\n" + "\n".join(str(p) for p in DataError(found).problems))
@@ -149,7 +159,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         try:
             t = time.perf_counter()
             write_dumps(store, staging)
-            void = void_graph(store, staging, dataset_about(data_dir))
+            void = void_graph(store, staging, about)
             (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
             del store, void
             phases["serialise"] = time.perf_counter() - t

@@ -43,17 +43,19 @@ def check_table1_matrix(r):
 
 def check_reported_vs_derived(r):
     status = {x["figure"]: (x["reported"], x["derived"], x["status"]) for x in r}
-    assert status["Studies at the organisation level"] == (15, 15, "match")
-    assert status["Studies on leadership practices"] == (14, 14, "match")
-    assert status["Studies on leadership activities"] == (23, 23, "match")
+    assert status["Table 1 row header: organisation level (printed as studies; counts citations)"] == (15, 15, "match")
+    assert status["Table 1 column header: leadership practices (printed as studies; counts citations)"] == (14, 14, "match")
+    assert status["Table 1 column header: leadership activities (printed as studies; counts citations)"] == (23, 23, "match")
     assert status["Studies reviewed"] == (73, 73, "match")
-    assert status["Studies at the policy level"] == (30, 5, "partial")
-    assert status["Studies at the network level"] == (50, 25, "partial")
-    assert status["Studies on leadership media"] == (58, 8, "partial")
+    assert status["Table 1 row header: policy level (printed as studies; counts citations)"] == (30, 5, "partial")
+    assert status["Table 1 row header: network level (printed as studies; counts citations)"] == (50, 25, "partial")
+    assert status["Table 1 column header: leadership media (printed as studies; counts citations)"] == (58, 8, "partial")
     assert status["Search hits"][2] == "not-derivable"
     assert status["Studies published since 2009"][2] == "partial"
     assert {s for _, _, s in status.values()} <= {"match", "partial", "mismatch", "not-derivable"}
     assert len(r) == 14
+    assert all("citation occurrences" in x["reported_counts"] and "citation occurrences" in x["derived_counts"]
+               for x in r if "Table 1" in x["figure"])
 
 
 def check_coverage(r):
