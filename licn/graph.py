@@ -98,12 +98,14 @@ def collect_layers(data_dir: Path = paths.DATA) -> tuple[dict[str, list[tuple]],
 
     if not (data_dir / "sources.csv").exists():
         problems.append(Problem("sources.csv", 0, "(file)", "file is missing"))
-    take("review", sources.load_sources(_csvs(data_dir, "sources", sources.REQUIRED, problems), ctx))
+    works = bibliography_rows(data_dir, problems)  # read first: an exported entry's url is a source record
+    take("review", sources.load_sources(_csvs(data_dir, "sources", sources.REQUIRED, problems)
+                                        + bibliography.record_sources(works), ctx))
     books = [("codebook.yaml", _yaml(data_dir, "codebook.yaml", problems))]
     books += [(p.name, _yaml(data_dir, p.name, problems)) for p in sorted(data_dir.glob("codebook-*.yaml"))]
     take("codebook", codebook.load_codebooks(books, ctx))
     take_parts(review.load_review(_yaml(data_dir, "review.yaml", problems), "review.yaml", ctx))
-    take_parts(bibliography.load_bibliography(bibliography_rows(data_dir, problems), ctx))
+    take_parts(bibliography.load_bibliography(works, ctx))
     take("studies", settings.load_settings(_csv(data_dir, "settings.csv", settings.REQUIRED, problems), ctx))
     take("agenda", agenda.load_agenda(_yaml(data_dir, "agenda.yaml", problems), "agenda.yaml", ctx))
     take("codings", codings.load_cells(_csv(data_dir, "table1_cells.csv", codings.CELL_REQUIRED, problems), ctx))

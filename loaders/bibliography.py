@@ -169,7 +169,23 @@ def _curated_row(label_: str, line: int, fields: dict) -> Row:
     data = {name: "" for name in COLUMNS}
     data.update({k: v for k, v in fields.items() if v})
     data["cited_by_review"] = fields.get("cited_by_review") or ("yes" if fields.get("ref_no") else "no")
+    if fields.get("url") and not fields.get("sources"):
+        data["sources"] = record_source_key(str(fields.get("key", "")))
     return Row(label_, line, data)
+
+
+def record_source_key(key: str) -> str:
+    """The source record of an exported entry's own url: its key in upper case."""
+    return key.upper()
+
+
+def record_sources(rows: list[Row]) -> list[Row]:
+    """A source record (sources.csv row) for every exported entry that gives the page it was taken from
+    (its url field) and no licn-sources: the entry and its codings can cite that page by the entry's key."""
+    return [Row(row.file, row.line, {"key": record_source_key(row.get("key")), "url": row.get("url"), "document": "",
+                                     "title": f"Record of {row.get('title') or row.get('key')}",
+                                     "note": f"The page named in the url field of {row.file}."})
+            for row in rows if row.get("url") and row.get("sources") == record_source_key(row.get("key"))]
 
 
 BIBTEX_TYPES = {"article": "journal-article", "book": "book", "incollection": "book-chapter",
@@ -209,7 +225,7 @@ def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]
             "sources": scalar.get("licn-sources", ""), "status": scalar.get("licn-status", ""),
             "confidence": scalar.get("licn-confidence", ""), "locator": scalar.get("licn-locator", ""),
             "note": scalar.get("note", ""), "inferred_fields": scalar.get("licn-inferred-fields", ""),
-            "cited_by_review": scalar.get("licn-cited-by-review", "")}))
+            "cited_by_review": scalar.get("licn-cited-by-review", ""), "url": scalar.get("url", "")}))
         problems += control_characters(rows[-1])
     return rows, problems
 
@@ -252,7 +268,8 @@ def rows_from_ris(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
             "volume": str(record.get("volume", "")), "issue": str(record.get("number", "")), "pages": pages,
             "doi": record.get("doi", ""), "sources": curation.get("licn-sources", ""), "status": curation.get("licn-status", ""),
             "confidence": curation.get("licn-confidence", ""), "locator": curation.get("licn-locator", ""),
-            "cited_by_review": curation.get("licn-cited-by-review", "")}))
+            "cited_by_review": curation.get("licn-cited-by-review", ""),
+            "url": str(record.get("url") or (record.get("urls") or [""])[0])}))
         problems += control_characters(rows[-1])
     return rows, problems
 
@@ -305,7 +322,7 @@ def rows_from_csl_json(path: Path, label_: str) -> tuple[list[Row], list[Problem
             "sources": "; ".join(sources) if isinstance(sources, list) and all(isinstance(s, str) for s in sources) else sources,
             "status": curation.get("status", ""), "confidence": curation.get("confidence", ""),
             "locator": curation.get("locator", ""), "note": item.get("note", ""),
-            "cited_by_review": curation.get("cited_by_review", "")}
+            "cited_by_review": curation.get("cited_by_review", ""), "url": item.get("URL", "")}
         for name, value in fields.items():
             if isinstance(value, (dict, list)):
                 problems.append(Problem(label_, line, name, "must be a list of source keys (text)" if name == "sources" else

@@ -133,8 +133,6 @@ def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[
         if work not in ctx.works:
             problems.append(row.problem("work", f"unknown work '{work}' (not in the bibliography){did_you_mean(work, ctx.works)}"))
             continue
-        if work in ctx.later_works and work not in ctx.screened:
-            problems.append(row.problem("work", f"'{work}' is not cited by the review and no screening.csv row includes it: say which search found it"))
         level = concept_ref(row, "level", "level", ctx, problems)
         kind = concept_ref(row, "kind", "kind", ctx, problems)
         mech = concept_ref(row, "mechanism", "mechanism", ctx, problems)

@@ -243,8 +243,6 @@ CASES = [
          (at(CODINGS, SANDERSON_1) + " curator: unknown curator 'licn-curator'", "did you mean licn-curators?")),
     Case("coding-of-a-work-in-no-bibliography", replace(CODINGS, SANDERSON_1 + "sanderson-2023-developing,", SANDERSON_1 + "sanderson-2023-develop,"),
          (at(CODINGS, SANDERSON_1) + " work: unknown work 'sanderson-2023-develop'", "did you mean sanderson-2023-developing?")),
-    Case("later-study-coded-without-a-screening-row", remove_line_of("screening.csv", ",goddard-2023-integrated,include,"),
-         (at(CODINGS, "goddard-2023-integrated-1,") + " work: 'goddard-2023-integrated' is not cited by the review and no screening.csv row includes it",)),
     Case("screening-decision-maybe", replace("screening.csv", ",knight-2024-integrated,include,", ",knight-2024-integrated,maybe,"),
          (at("screening.csv", ",knight-2024-integrated,include,") + " decision: must be 'include' or 'exclude', not 'maybe'",)),
     Case("screening-of-an-unknown-search", replace("screening.csv", "s02,\"Integrated care system leadership", "s2,\"Integrated care system leadership"),

@@ -53,3 +53,17 @@ def test_the_figures_show_both_scopes_with_the_query_numbers(dist):
         assert {(r["level"], r["kind"]): int(r["studies"]) for r in rows} == expected
     html = (dist / "figures" / "evidence-map.html").read_text(encoding="utf-8")
     assert 'href="evidence-map-extended.html"' in html
+
+
+def test_every_study_beyond_the_review_traces_to_a_search_and_a_reason(dist):
+    from licn.query.engines import run_text
+    rows = run_text("""PREFIX licn: <https://w3id.org/licn/ontology#>
+        SELECT ?w (COUNT(?d) AS ?decisions) WHERE {
+          ?w a licn:Study ; licn:reviewCitation licn:notCitedByReview .
+          OPTIONAL { ?d licn:screenedWork ?w ; licn:decision "include" ; licn:reason ?why ; licn:search ?s .
+                     ?s licn:searchTerms ?terms ; licn:searchedIn ?where }
+        } GROUP BY ?w""", dist=dist).rows
+    assert len(rows) >= 20
+    assert [w for w, n in rows if n == 0] == []
+    worklist = run("curation-worklist", dist=dist).as_dicts()
+    assert not [x for x in worklist if x["task"] == "record the search that found a study"]

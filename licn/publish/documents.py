@@ -19,8 +19,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from loaders.vocab import BASE, PREFIXES
+from loaders.vocab import LICENCE as LICENCE_IRI
 
 from .. import __version__
+from ..dumps import jsonld
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -34,7 +36,7 @@ FORMATS = {
 }
 FORMAT_NAMES = {"html": "HTML", "ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF/XML"}
 # Media types a client may send in Accept, in the server's order of preference for ties.
-ACCEPT = [("text/html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+ACCEPT = [("text/html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"), ("application/json", "jsonld"),
           ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
           ("application/xhtml+xml", "html"), ("application/x-turtle", "ttl")]
 
@@ -43,6 +45,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
+VOID_NS = "http://rdfs.org/ns/void#"
 PROV = "http://www.w3.org/ns/prov#"
 FOAF = "http://xmlns.com/foaf/0.1/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -51,7 +54,7 @@ FABIO = "http://purl.org/spar/fabio/"
 BIBO = "http://purl.org/ontology/bibo/"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
-LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+LICENCE = str(LICENCE_IRI)
 
 PLAIN_TYPES = {XSD + t for t in ("string", "integer", "decimal", "double", "boolean")}
 TYPE = RDF + "type"
@@ -379,6 +382,9 @@ class Documents:
         neighbours.discard(topic)
         for node in neighbours:
             found.update(self._label_triples.get(node, ()))
+        dataset = ox.NamedNode(self.base + "id/dataset/licn-kg")
+        found.update([ox.Triple(topic, ox.NamedNode(VOID_NS + "inDataset"), dataset),
+                      ox.Triple(dataset, ox.NamedNode(DCT + "license"), ox.NamedNode(LICENCE))])
         return sorted(found, key=lambda t: (t.subject != topic, triple_key(t)))
 
     @cached_property
@@ -405,6 +411,8 @@ class Documents:
                         used.add(iri[:max(iri.rfind("#"), iri.rfind("/")) + 1])
             by_namespace = {ns: prefix for prefix, ns in self.prefixes.items()}
             prefixes = dict(sorted((by_namespace[ns], ns) for ns in used if ns in by_namespace))
+        if rdf_format == ox.RdfFormat.JSON_LD:  # compacted with the prefixes it uses as its context
+            return jsonld(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", prefixes).encode("utf-8")
         return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
 
     # -- views for templates -----------------------------------------------------------------
@@ -709,6 +717,28 @@ class Documents:
 
     def dumps_page(self, downloads: list[dict], live: bool = False) -> str:
         return self.render_page("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
+
+    # -- the studies table --------------------------------------------------------------------
+
+    STUDY_COLUMNS = [("reference", "No."), ("label", "Title or label"), ("authors", "Authors"), ("year", "Year"),
+                     ("venue", "Venue"), ("levels", "Levels"), ("kinds", "Kinds"), ("mechanisms", "Mechanisms"),
+                     ("countries", "Countries"), ("settings", "Care settings"), ("identified", "Identified"),
+                     ("reviewed", "Reviewed"), ("bases", "Basis")]
+
+    def studies_page(self, table, live: bool = False) -> str:
+        """The studies table (the `studies` stored query, every study, every coding)."""
+        root = ""
+        rows, levels, kinds = [], set(), set()
+        for row in table.as_dicts():
+            values = {k: ("yes" if v is True else "no" if v is False else str(v)) for k, v in row.items()}
+            levels.update(filter(None, values["levels"].split(", ")))
+            kinds.update(filter(None, values["kinds"].split(", ")))
+            rows.append({"cells": values, "href": self.href(row["study"], root)})
+        order = {"policy": 0, "network": 1, "organisation": 2, "media": 0, "practices": 1, "activities": 2, "outcomes": 3}
+        return self.render_page("studies.html", "studies", live=live, title="Studies", rows=rows,
+                                reviewed=sum(r["cells"]["reviewed"] == "yes" for r in rows),
+                                columns=[{"key": k, "label": label} for k, label in self.STUDY_COLUMNS],
+                                levels=sorted(levels, key=order.get), kinds=sorted(kinds, key=order.get))
 
     # -- query catalogue ----------------------------------------------------------------------
 

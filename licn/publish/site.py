@@ -19,6 +19,7 @@ from .. import paths
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected, query_form
+from ..query.results import format_result
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
 
 
@@ -98,11 +99,15 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / "index.html", docs.landing(downloads, evidence_map))
     _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
     _write(site / "style.css", (TEMPLATES / "style.css").read_bytes())
+    _write(site / "favicon.svg", (TEMPLATES / "favicon.svg").read_bytes())
     _write(site / ".htaccess", docs.env.get_template("htaccess").render(base=docs.base))
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 
     _write(site / "queries.html", docs.catalogue_page())
     store = oxigraph_store(out)
+    studies = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
+    _write(site / "studies.html", docs.studies_page(studies))
+    _write(site / "studies.csv", format_result(studies, "csv"))
     for name, query in catalogue.items():
         _write(site / "queries" / f"{name}.rq", query.text)
         text, table, error = None, None, None

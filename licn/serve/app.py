@@ -41,7 +41,9 @@ from loaders.vocab import BASE
 from .. import paths
 from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
 from ..query.catalogue import QueryError, bind, load_catalogue
+from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected
+from ..query.results import format_result
 from .pool import ClientGone, QueryPool
 from .sparql import (
     DEFAULT_QUERY_MEMORY,
@@ -126,6 +128,18 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 
     async def style(request: Request) -> Response:
         return FileResponse(TEMPLATES / "style.css", media_type="text/css")
+
+    async def favicon(request: Request) -> Response:
+        return FileResponse(TEMPLATES / "favicon.svg", media_type="image/svg+xml")
+
+    studies_table = run_oxigraph(oxigraph_store(dist), bind(catalogue["studies"], {"scope": "all"}))
+    studies_html = docs.studies_page(studies_table, live=True)
+    studies_csv = format_result(studies_table, "csv")
+
+    async def studies(request: Request) -> Response:
+        if request.url.path.endswith(".csv"):
+            return Response(studies_csv, media_type="text/csv; charset=utf-8")
+        return html(studies_html)
 
     async def void(request: Request) -> Response:
         path = dist / "void.ttl"
@@ -280,6 +294,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 
     routes = [
         Route("/", landing), Route("/index.html", landing), Route("/style.css", style),
+        Route("/favicon.ico", favicon), Route("/favicon.svg", favicon),
+        Route("/studies", studies), Route("/studies.html", studies), Route("/studies.csv", studies),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/.well-known/void", void),
         Route("/dumps", dumps_index), Route("/dumps/", dumps_index), Route("/dumps/{name}", dump),
