@@ -1,0 +1,69 @@
+"""The README's "Adding a study" done exactly as it says, for a study the review never saw: one BibTeX
+entry and two coding rows give the study a page, a row in the studies table and a place on the map as
+extended, and leave the map as published as it was."""
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+
+from licn import paths
+
+BIBTEX = """
+@article{example-2024-leading,
+  author = {Doe, Jane A. and Roe, Richard},
+  title = {Leading an integrated care network: a qualitative study},
+  journal = {International Journal of Integrated Care},
+  year = {2024},
+  volume = {24},
+  number = {1},
+  pages = {1--10},
+  doi = {https://doi.org/10.5334/ijic.9999},
+  url = {https://www.ijic.org/articles/10.5334/ijic.9999},
+  licn-status = {seen},
+  licn-confidence = {high},
+  licn-locator = {Article page}
+}
+"""
+CODINGS = [
+    "example-2024-leading-1,example-2024-leading,network,activities,nurturing-linkages,network-theory,licn-curators,"
+    "2026-12-01,abstract,EXAMPLE-2024-LEADING,Abstract,inferred,medium,Managers of the network keep its members in touch.",
+    "example-2024-leading-2,example-2024-leading,network,outcomes,network-outcomes,,licn-curators,"
+    "2026-12-01,abstract,EXAMPLE-2024-LEADING,Abstract,inferred,low-medium,Reports what the network changed for its members.",
+]
+
+
+def rows(path):
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def cells(path):
+    return {(r["level"], r["kind"]): int(r["studies"]) for r in rows(path)}
+
+
+def test_adding_a_study_as_the_readme_says(tmp_path, dist):
+    home = tmp_path / "home"
+    for folder in ("data", "ontology", "queries"):
+        shutil.copytree(paths.ROOT / folder, home / folder)
+    (home / "data" / "new-studies.bib").write_text(BIBTEX, encoding="utf-8")
+    with open(home / "data" / "curator-codings.csv", "a", encoding="utf-8") as sheet:
+        sheet.write("\n".join(CODINGS) + "\n")
+    out = tmp_path / "dist"
+    run = subprocess.run([sys.executable, "-m", "licn.cli", "build", "--out", str(out)],
+                         env=dict(os.environ, LICN_HOME=str(home)), capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+    page = out / "site" / "id" / "work" / "example-2024-leading.html"
+    assert page.exists() and "Leading an integrated care network" in page.read_text(encoding="utf-8")
+    study = [r for r in rows(out / "site" / "studies.csv") if r["study"].endswith("/work/example-2024-leading")]
+    assert len(study) == 1
+    assert study[0]["authors"] == "Doe JA; Roe R" and study[0]["doi"] == "10.5334/ijic.9999"
+    assert study[0]["bases"] == "curator" and study[0]["reviewed"] == "false"
+
+    assert cells(out / "figures" / "evidence-map.csv") == cells(dist / "figures" / "evidence-map.csv")
+    before, after = cells(dist / "figures" / "evidence-map-extended.csv"), cells(out / "figures" / "evidence-map-extended.csv")
+    assert after[("network", "activities")] == before[("network", "activities")] + 1
+    assert after[("network", "outcomes")] == before[("network", "outcomes")] + 1
+    assert {k: v for k, v in after.items() if k not in (("network", "activities"), ("network", "outcomes"))} == \
+           {k: v for k, v in before.items() if k not in (("network", "activities"), ("network", "outcomes"))}
