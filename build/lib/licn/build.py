@@ -1,0 +1,212 @@
+"""licn build: load, validate, check, write dumps, figures and the site; publish atomically, or not at all.
+
+Each build writes a new version folder beside the output and then points the output (a symbolic
+link) at it with one rename, so a reader sees the old version or the new one, never a mix or
+nothing. Builds of the same output take turns (a lock file); what a killed build left behind is
+removed by the next one."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loaders.common import DataError, Problem, read_yaml
+from loaders.vocab import LICN
+
+from . import paths
+from .dumps import void_graph, write_dumps
+from .graph import build_store, collect_layers, ontology_triples, shared_triples
+from .publish.figures import write_figures
+from .publish.site import finish_site, write_site_documents
+from .query.catalogue import catalogue_triples
+from .query.checks import run_checks
+from .validate import validate_store
+
+KEEP_VERSIONS = 2  # the published one and the one before, which a reader may still be reading
+
+
+class BuildError(Exception):
+    """A build that must not produce output; the message is the readable report."""
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    triples: int
+    studies: int
+    reviewed: int
+    codings: int
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
+
+
+def versions_dir(out: Path) -> Path:
+    return out.with_name(f".{out.name}.versions")
+
+
+@contextlib.contextmanager
+def build_lock(out: Path):
+    """One build of an output at a time; the next waits for the lock."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def published(out: Path) -> Path | None:
+    """The version folder the output points at, if any."""
+    return out.resolve() if out.is_symlink() and out.resolve().is_dir() else None
+
+
+def _tidy(out: Path) -> None:
+    """Remove unfinished versions (of killed builds) and all but the newest published ones."""
+    folder = versions_dir(out)
+    if not folder.is_dir():
+        return
+    current = published(out)
+    finished = sorted((p for p in folder.iterdir() if p.name.startswith("v-")), key=lambda p: p.name)
+    keep = {p for p in finished[-KEEP_VERSIONS:]} | ({current} if current else set())
+    for path in folder.iterdir():
+        if path not in keep:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _publish_version(staging: Path, out: Path) -> None:
+    """Rename the finished staging folder to a version and point the output at it in one rename."""
+    version = staging.with_name(f"v-{time.time_ns():020d}")
+    staging.rename(version)
+    link = out.with_name(f".{out.name}.link-{os.getpid()}")
+    link.unlink(missing_ok=True)
+    link.symlink_to(os.path.relpath(version, out.parent))
+    if out.exists() and not out.is_symlink():  # a dist/ folder from before versioned builds
+        shutil.rmtree(out)
+    os.replace(link, out)
+
+
+ABOUT_FIELDS = ("title", "description", "issued", "modified", "creator", "publisher", "contact")
+
+
+def dataset_about(data_dir: Path) -> dict:
+    """data/dataset.yaml: what the VoID/DCAT description says of the dataset itself."""
+    path = Path(data_dir) / "dataset.yaml"
+    if not path.exists():
+        raise BuildError("dataset.yaml:0: (file): file is missing")
+    about, problems = read_yaml(path)
+    problems += [Problem("dataset.yaml", about.get("__line__", 1), name, "required value is empty")
+                 for name in ABOUT_FIELDS if not about.get(name)]
+    if problems:
+        raise BuildError(f"the data has {len(problems)} problem(s):\n" + "\n".join(map(str, problems)))
+    return about
+
+
+def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True) -> BuildResult:
+    """Build into out/; without site, only the data (dumps, VoID, checks), keeping the previous
+    build's figures and site as they were."""
+    out = Path(out)
+    start = time.perf_counter()
+    phases: dict[str, float] = {}
+    with build_lock(out):
+        _tidy(out)
+        problems: list[str] = []
+        about = dataset_about(data_dir)
+        layers, found = collect_layers(data_dir)
+        if found:
+            problems.append(f"the data has {len(found)} problem(s):\n" + "\n".join(str(p) for p in DataError(found).problems))
+        layers["ontology"] = ontology_triples()
+        layers["catalogue"] = catalogue_triples()
+        try:
+            store = build_store(layers)
+        except ValueError:  # a term the loaders already reported as malformed
+            raise BuildError("\n".join(problems)) from None
+        del layers
+        phases["load"] = time.perf_counter() - start
+
+        t = time.perf_counter()
+        shared = shared_triples(store)
+        if shared:
+            problems.append(f"{len(shared)} statement(s) stand in more than one layer:\n" + "\n".join(f"  {s}" for s in shared))
+        conforms, violations = validate_store(store)
+        if not conforms:
+            problems.append(f"the graph does not conform to the shapes ({len(violations)} violation(s)):\n"
+                            + "\n".join(f"  {v}" for v in violations))
+        phases["validate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        failures = run_checks(store)
+        if failures:
+            problems.append("the violation checks found problems:\n" + "\n".join(failures))
+        phases["checks"] = time.perf_counter() - t
+        if problems:
+            raise BuildError("\n".join(problems))
+        counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.ReviewedStudy, LICN.Coding)}
+        triples = len(store)
+
+        folder = versions_dir(out)
+        folder.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="build-", dir=folder))
+        staging.chmod(0o755)
+        kept = []
+        try:
+            t = time.perf_counter()
+            write_dumps(store, staging)
+            void = void_graph(store, staging, about)
+            (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
+            del store, void
+            phases["serialise"] = time.perf_counter() - t
+            if site:
+                _publish(staging, phases)
+            else:
+                kept = _keep_previous_site(out, staging)
+            _publish_version(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _tidy(out)
+    return BuildResult(out=out, triples=triples, studies=counts[LICN.Study], reviewed=counts[LICN.ReviewedStudy],
+                       codings=counts[LICN.Coding],
+                       seconds=time.perf_counter() - start, phases=phases, kept=kept)
+
+
+def _count_instances(store, cls) -> int:
+    rows = store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}", use_default_graph_as_union=True)
+    return int(next(iter(rows))["n"].value)
+
+
+def _keep_previous_site(out: Path, staging: Path) -> list[str]:
+    """The figures and site of the published build, linked into the new version unchanged."""
+    previous = published(out)
+    kept = []
+    for name in ("figures", "site"):
+        if previous is not None and (previous / name).is_dir():
+            shutil.copytree(previous / name, staging / name, copy_function=os.link)
+            kept.append(name)
+    return kept
+
+
+def _publish(staging: Path, phases: dict) -> None:
+    """Figures and the static site, from the dumps in staging. The figures (mostly matplotlib) are
+    drawn in a second process while this one writes the site's documents, so their phases overlap."""
+    t = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as background:
+        figures = background.submit(_timed, write_figures, staging, staging / "figures")
+        docs = write_site_documents(staging)
+        phases["figures"] = figures.result()
+    finish_site(docs, staging)
+    phases["site"] = time.perf_counter() - t
+
+
+def _timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+

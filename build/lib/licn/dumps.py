@@ -1,0 +1,141 @@
+"""The dumps of the built graph, each written by a maintained serialiser, and its VoID/DCAT description.
+
+N-Triples and N-Quads come from pyoxigraph with their lines sorted, so that the same data gives the
+same bytes; Turtle and TriG are pyoxigraph's writers fed in that sorted order, with the project's
+prefixes; JSON-LD is rdflib's writer, compacted with the prefixes as its context."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
+
+from loaders.vocab import BASE, DCAT, GRAPH, ID, LICENCE, PREFIXES, VCARD, VOID, review_iri
+
+
+@dataclass(frozen=True)
+class Dump:
+    name: str
+    media: str
+    label: str
+
+
+DUMPS = (
+    Dump("licn.nq", "application/n-quads", "N-Quads, sorted, one named graph per layer"),
+    Dump("licn.trig", "application/trig", "TriG, one named graph per layer"),
+    Dump("licn.nt", "application/n-triples", "N-Triples, sorted, all layers together"),
+    Dump("licn.ttl", "text/turtle", "Turtle, all layers together"),
+    Dump("licn.jsonld", "application/ld+json", "JSON-LD, all layers together"),
+)
+DATASET = ID["dataset/licn-kg"]
+PREFIX_IRIS = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
+
+
+def sorted_lines(text: bytes) -> bytes:
+    """The lines of an N-Triples or N-Quads document, sorted, each once."""
+    return b"".join(sorted(set(text.splitlines(keepends=True))))
+
+
+def layer_names(store: ox.Store) -> list[ox.NamedNode]:
+    return sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
+
+
+def write_dumps(store: ox.Store, out: Path) -> None:
+    """Every dump of the store into out/."""
+    (out / "licn.nq").write_bytes(sorted_lines(store.dump(format=ox.RdfFormat.N_QUADS)))
+    layers = {g: sorted_lines(ox.serialize((q.triple for q in store.quads_for_pattern(None, None, None, g)),
+                                           format=ox.RdfFormat.N_TRIPLES) or b"")
+              for g in layer_names(store)}
+    union = sorted_lines(b"".join(layers.values()))
+    (out / "licn.nt").write_bytes(union)
+    triples = ox.parse(union, format=ox.RdfFormat.N_TRIPLES)
+    ox.serialize(triples, str(out / "licn.ttl"), format=ox.RdfFormat.TURTLE, prefixes=PREFIX_IRIS)
+    quads = (ox.Quad(t.subject, t.predicate, t.object, g)
+             for g, lines in layers.items() for t in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES))
+    ox.serialize(quads, str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
+    (out / "licn.jsonld").write_text(jsonld(union), encoding="utf-8")
+
+
+def _in_order(value):
+    """A JSON-LD value with its arrays in a fixed order: the graph has no ordered lists, so an
+    array's order carries no meaning, and rdflib's depends on the process's hash seed."""
+    if isinstance(value, dict):
+        return {k: _in_order(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_in_order(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def jsonld(ntriples: bytes, context: dict | None = None) -> str:
+    """N-Triples as JSON-LD compacted with a context (the project's prefixes by default)."""
+    g = Graph()
+    g.parse(data=ntriples, format="nt")
+    document = json.loads(g.serialize(format="json-ld", context=context or PREFIX_IRIS))
+    return json.dumps(_in_order(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def _count(store: ox.Store, pattern: str) -> int:
+    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}",
+                                     use_default_graph_as_union=True)))["n"].value)
+
+
+def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
+    """VoID + DCAT: counts per graph and class, distributions, licence, who made it and when."""
+    g = Graph()
+    for prefix in ("void", "dcat", "dcterms", "foaf", "rdfs", "xsd", "vcard"):
+        g.bind(prefix, PREFIXES[prefix])
+    d = DATASET
+    triples = _count(store, "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }")
+    g += [(d, RDF.type, VOID.Dataset), (d, RDF.type, DCAT.Dataset),
+          (d, DCTERMS.title, Literal(about["title"], lang="en")),
+          (d, DCTERMS.description, Literal(about["description"], lang="en")),
+          (d, DCTERMS.license, LICENCE), (d, DCTERMS.source, review_iri()),
+          (d, DCTERMS.source, URIRef("https://doi.org/10.5334/ijic.5420")),
+          (d, DCTERMS.issued, Literal(str(about["issued"]), datatype=XSD.date)),
+          (d, DCTERMS.modified, Literal(str(about["modified"]), datatype=XSD.date)),
+          (d, FOAF.homepage, URIRef(BASE)), (d, VOID.uriSpace, Literal(str(ID))),
+          (d, VOID.sparqlEndpoint, URIRef(BASE + "sparql")),
+          (d, VOID.triples, Literal(triples)),
+          (d, VOID.entities, Literal(_count(store, f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{ID}\")) }}"))),
+          (d, VOID.distinctSubjects, Literal(_count(store, "SELECT DISTINCT ?s WHERE { ?s ?p ?o }"))),
+          (d, VOID.properties, Literal(_count(store, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }"))),
+          (d, VOID.classes, Literal(_count(store, "SELECT DISTINCT ?c WHERE { ?s a ?c }")))]
+    for role, prop in (("creator", DCTERMS.creator), ("publisher", DCTERMS.publisher)):
+        agent = ID[f"agent/{about[role]['key']}"]
+        g += [(d, prop, agent), (agent, RDF.type, FOAF.Agent), (agent, FOAF.name, Literal(about[role]["name"]))]
+        if about[role].get("homepage"):
+            g.add((agent, FOAF.homepage, URIRef(about[role]["homepage"])))
+    contact = ID["agent/contact"]
+    g += [(d, DCAT.contactPoint, contact), (contact, RDF.type, VCARD.Kind),
+          (contact, VCARD.fn, Literal(about["contact"]["name"])),
+          (contact, VCARD.hasURL, URIRef(about["contact"]["url"]))]
+    for vocabulary in ("licn", "skos", "prov", "fabio", "biro", "cito", "bibo", "dcterms"):
+        g.add((d, VOID.vocabulary, URIRef(str(PREFIXES[vocabulary]))))
+    classes = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
+                          use_default_graph_as_union=True)
+    for row in sorted(classes, key=lambda r: r["c"].value):
+        cls = URIRef(row["c"].value)
+        part = ID[f"dataset/licn-kg/class/{hashlib.sha1(str(cls).encode()).hexdigest()[:12]}"]
+        g += [(d, VOID.classPartition, part), (part, VOID["class"], cls),
+              (part, VOID.entities, Literal(int(row["n"].value)))]
+    for name in layer_names(store):
+        if not name.value.startswith(str(GRAPH)):
+            continue
+        key = name.value[len(str(GRAPH)):]
+        layer = ID[f"dataset/licn-kg/graph/{key}"]
+        size = sum(1 for _ in store.quads_for_pattern(None, None, None, name))
+        g += [(d, VOID.subset, layer), (layer, RDF.type, VOID.Dataset), (layer, RDFS.label, Literal(key)),
+              (layer, DCTERMS.identifier, URIRef(name.value)), (layer, VOID.triples, Literal(size))]
+    for dump in DUMPS:
+        dist = ID[f"dataset/licn-kg/dump/{dump.name}"]
+        g += [(d, DCAT.distribution, dist), (d, VOID.dataDump, URIRef(BASE + "dumps/" + dump.name)),
+              (dist, RDF.type, DCAT.Distribution), (dist, DCAT.downloadURL, URIRef(BASE + "dumps/" + dump.name)),
+              (dist, DCAT.mediaType, Literal(dump.media)), (dist, DCTERMS.license, LICENCE),
+              (dist, DCTERMS.title, Literal(dump.label, lang="en")),
+              (dist, DCAT.byteSize, Literal((out / dump.name).stat().st_size, datatype=XSD.nonNegativeInteger))]
+    return g

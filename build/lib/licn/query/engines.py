@@ -1,0 +1,178 @@
+"""Running SPARQL on the built graph: pyoxigraph (the default), rdflib, or a remote SPARQL 1.1
+endpoint through SPARQLWrapper; one result type, one converter from engine terms to plain values."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+
+from .. import paths
+from .catalogue import QueryError, StoredQuery, bind, load_catalogue
+
+ENGINES = ("oxigraph", "rdflib")
+
+
+@dataclass
+class Result:
+    """A SELECT or ASK result: its rows as plain Python values (see plain) and, where asked for,
+    as the engine's terms (pyoxigraph's), which pages need to link IRIs."""
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    terms: list[list] | None = None
+    truncated: bool = False
+
+    def as_dicts(self) -> list[dict]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+    def to_dataframe(self):
+        import pandas as pd  # optional extra: pip install licn-kg[pandas]
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+def to_rdflib(term):
+    """A pyoxigraph term as the rdflib term it stands for (the one converter in this direction)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    return Literal(str(term))  # an RDF 1.2 triple term, shown as its text
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_STRING_TYPES = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+
+
+def plain(term):
+    """One result cell as a plain value (pyoxigraph or rdflib term): IRIs as strings, literals as
+    their value (whole numbers as int, other numbers as float, booleans as bool, the rest as text)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal) and term.datatype.value in _STRING_TYPES:
+        return term.value  # most cells: no detour through rdflib
+    if isinstance(term, (ox.NamedNode, ox.BlankNode)):
+        return term.value
+    if not isinstance(term, (Literal, URIRef, BNode)):
+        term = to_rdflib(term)
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, (bool, int)):
+            return value
+        if isinstance(value, (float, Decimal)):
+            return float(value)
+        return str(term)
+    return str(term)
+
+
+@lru_cache(maxsize=4)
+def _oxigraph_store(path: str, mtime: float):
+    store = ox.Store()
+    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+@lru_cache(maxsize=2)
+def _rdflib_dataset(path: str, mtime: float):
+    from rdflib import Dataset
+    ds = Dataset(default_union=True)
+    ds.parse(path, format="nquads")
+    return ds
+
+
+def oxigraph_store(dist: Path = paths.DIST):
+    path = (Path(dist) / "licn.nq").resolve()
+    if not path.exists():
+        raise QueryError(f"{path} does not exist: run 'licn build' first")
+    return _oxigraph_store(str(path), path.stat().st_mtime)
+
+
+def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpoint: str | None = None,
+             store=None) -> Result:
+    if endpoint:
+        return _run_endpoint(text, endpoint)
+    if engine == "oxigraph":
+        return run_oxigraph(store if store is not None else oxigraph_store(dist), text)
+    if engine == "rdflib":
+        path = (Path(dist) / "licn.nq").resolve()
+        if not path.exists():
+            raise QueryError(f"{path} does not exist: run 'licn build' first")
+        try:
+            result = _rdflib_dataset(str(path), path.stat().st_mtime).query(text)
+        except Exception as exc:  # rdflib raises parser and evaluation errors of many types
+            raise QueryError(f"rdflib could not run the query: {exc}") from None
+        if result.type == "ASK":
+            return Result(["ask"], [[bool(result.askAnswer)]])
+        columns = [str(v) for v in result.vars]
+        return Result(columns, [[plain(row[i]) for i in range(len(columns))] for row in result])
+    raise QueryError(f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
+
+
+def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False) -> Result:
+    """A SELECT or ASK query on a pyoxigraph store (its default graph the union of its graphs);
+    with cap, at most that many rows (truncated says so); with terms, the cells' terms as well."""
+    try:
+        result = store.query(text, use_default_graph_as_union=True)
+        if isinstance(result, ox.QueryBoolean):
+            answer = ox.Literal("true" if result else "false", datatype=ox.NamedNode(_XSD + "boolean"))
+            return Result(["ask"], [[bool(result)]], [[answer]] if terms else None)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("only SELECT and ASK queries give a table")
+        columns = [v.value for v in result.variables]
+        solutions = list(result if cap is None else itertools.islice(result, cap + 1))
+    except SyntaxError as exc:
+        raise QueryError(f"the query does not parse: {exc}") from None
+    except OSError as exc:
+        raise QueryError(f"the query could not be run: {exc}") from None
+    truncated = cap is not None and len(solutions) > cap
+    cells = [[solution[c] for c in columns] for solution in solutions[:cap]]
+    return Result(columns, [[plain(t) for t in row] for row in cells], cells if terms else None, truncated)
+
+
+def _run_endpoint(text: str, endpoint: str) -> Result:
+    from SPARQLWrapper import JSON, POST, SPARQLWrapper
+
+    client = SPARQLWrapper(endpoint)
+    client.setMethod(POST)
+    client.setReturnFormat(JSON)
+    # SPARQLWrapper guesses the query form from the text and mistakes a word in a comment line
+    # ("address" -> ADD) for an update; the endpoint does not need the comment lines.
+    client.setQuery("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")))
+    client.setTimeout(60)
+    try:
+        data = client.queryAndConvert()
+    except Exception as exc:  # SPARQLWrapper raises many types; the user needs the message
+        raise QueryError(f"the endpoint {endpoint} refused the query: {exc}") from None
+    if "boolean" in data:
+        return Result(["ask"], [[bool(data["boolean"])]])
+    columns = data["head"]["vars"]
+    rows = []
+    for binding in data["results"]["bindings"]:
+        row = []
+        for c in columns:
+            cell = binding.get(c)
+            if cell is None:
+                row.append(None)
+            elif cell["type"] in ("literal", "typed-literal"):
+                row.append(plain(Literal(cell["value"], datatype=cell.get("datatype"), lang=cell.get("xml:lang"))))
+            else:
+                row.append(cell["value"])
+        rows.append(row)
+    return Result(columns, rows)
+
+
+def run(name: str, params: dict[str, str] | None = None, engine: str = "oxigraph", dist: Path = paths.DIST,
+        endpoint: str | None = None, catalogue: dict[str, StoredQuery] | None = None) -> Result:
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    if name not in catalogue:
+        raise QueryError(f"unknown query '{name}' (see 'licn queries')")
+    return run_text(bind(catalogue[name], params), engine=engine, dist=dist, endpoint=endpoint)

@@ -1,0 +1,445 @@
+"""licn serve: the built graph as linked data, with a read-only SPARQL 1.1 endpoint.
+
+Every instance IRI under the canonical base (https://w3id.org/licn/id/...) is served from the
+local root (http://127.0.0.1:8000/id/...): it answers 303 See Other to the document the client's
+Accept header asks for (HTML, Turtle, JSON-LD, N-Triples, RDF/XML), and each document also has its
+own suffix (.html, .ttl, .jsonld, .nt, .rdf). The pages are the same as the static site's."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import logging
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import Route
+
+from loaders.vocab import BASE
+
+from .. import paths
+from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
+from ..query.catalogue import QueryError, bind, load_catalogue
+from ..query.engines import oxigraph_store, run_oxigraph
+from ..query.parse import Rejected
+from ..query.results import format_result
+from .pool import ClientGone, QueryPool
+from .sparql import (
+    DEFAULT_QUERY_MEMORY,
+    DEFAULT_RESULT_CAP,
+    DEFAULT_TIME_LIMIT,
+    FORMAT_PARAM,
+    GRAPH_OFFERS,
+    RESULT_OFFERS,
+    service_graph,
+)
+
+log = logging.getLogger("licn.serve")
+
+MAX_BODY = 1_000_000
+MAX_HEADERS = 64 * 1024  # bytes of request line and headers
+DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+EXAMPLE_QUERY = """PREFIX licn: <https://w3id.org/licn/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+# Studies coded for a mechanism at the network level
+SELECT ?number ?title ?mechanism WHERE {
+  ?coding a licn:Coding ; licn:level ?level ; licn:mechanism/skos:prefLabel ?mechanism ; licn:citesEntry ?entry .
+  ?level skos:notation "network" .
+  ?entry licn:referenceNumber ?number .
+  OPTIONAL { ?study licn:studyEntry ?entry ; dcterms:title ?title }
+}
+ORDER BY ?number
+LIMIT 50
+"""
+
+
+def _text(message: str, status: int, **headers) -> PlainTextResponse:
+    return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
+
+
+def built_nquads(dist: Path) -> Path:
+    """dist/licn.nq, which everything served is read from."""
+    nq = Path(dist) / "licn.nq"
+    if not nq.exists():
+        raise FileNotFoundError(f"{nq} does not exist: run 'licn build' first")
+    return nq
+
+
+def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT,
+               result_cap: int = DEFAULT_RESULT_CAP, workers: int = 2, queries: Path = paths.QUERIES,
+               max_pending: int | None = None, query_memory: int = DEFAULT_QUERY_MEMORY) -> Starlette:
+    """The ASGI application over a built dist/ folder; worker processes start with the app."""
+    dist = Path(dist)
+    nq = built_nquads(dist)
+    base = base_iri or BASE
+    base = base if base.endswith("/") else base + "/"
+    catalogue = load_catalogue(queries)
+    docs = Documents.from_dist(dist, base, catalogue)
+    if not any(p.startswith("id/") for p in docs.resource_paths):
+        log.warning("no resource in %s has an IRI under %s: the graph was built with another base", nq, base)
+    resources = set(docs.resource_paths)
+    lists = set(docs.list_paths())
+    downloads = dump_list(dist)
+    dump_names = {d["name"] for d in downloads}
+    figures = dist / "figures"
+    evidence_map = (figures / "evidence-map.svg").exists()
+    state = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        state["pool"] = QueryPool(nq, workers=workers, time_limit=time_limit, cap=result_cap,
+                                  max_pending=max_pending, query_memory=query_memory)
+        try:
+            yield
+        finally:
+            state.pop("pool").close()
+
+    def html(text: str, status: int = 200, vary: bool = False) -> HTMLResponse:
+        return HTMLResponse(text, status_code=status, headers={"Vary": "Accept"} if vary else None)
+
+    async def landing(request: Request) -> Response:
+        if best_type(request.headers.get("accept"), [("text/html", "html"), ("text/turtle", "ttl")]) == "ttl":
+            return RedirectResponse("/.well-known/void", status_code=303, headers={"Vary": "Accept"})
+        return html(docs.landing(downloads, evidence_map, live=True), vary=True)
+
+    async def style(request: Request) -> Response:
+        return FileResponse(TEMPLATES / "style.css", media_type="text/css")
+
+    async def favicon(request: Request) -> Response:
+        return FileResponse(TEMPLATES / "favicon.svg", media_type="image/svg+xml")
+
+    studies_table = run_oxigraph(oxigraph_store(dist), bind(catalogue["studies"], {"scope": "all"}))
+    studies_html = docs.studies_page(studies_table, live=True)
+    studies_csv = format_result(studies_table, "csv")
+
+    async def studies(request: Request) -> Response:
+        if request.url.path.endswith(".csv"):
+            return Response(studies_csv, media_type="text/csv; charset=utf-8")
+        return html(studies_html)
+
+    async def void(request: Request) -> Response:
+        path = dist / "void.ttl"
+        if not path.exists():
+            return _text("the VoID description has not been built", 404)
+        return FileResponse(path, media_type="text/turtle; charset=utf-8")
+
+    async def dumps_index(request: Request) -> Response:
+        return html(docs.dumps_page(downloads, live=True))
+
+    async def dump(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name == "index.html":
+            return await dumps_index(request)
+        if name not in dump_names:
+            return _text(f"no dump named {name}", 404)
+        media = next(d["media"] for d in downloads if d["name"] == name)
+        return FileResponse(dist / name, media_type=media, filename=None)
+
+    async def figure(request: Request) -> Response:
+        name = request.path_params["name"]
+        path = figures / name
+        if not NAME_RE.match(name) or not path.is_file():
+            return _text(f"no figure named {name}", 404)
+        return FileResponse(path)
+
+    async def catalogue_page(request: Request) -> Response:
+        return html(docs.catalogue_page(live=True))
+
+    async def query_page(request: Request) -> Response:
+        name = request.path_params["name"]
+        raw = name.endswith(".rq")
+        name = name[:-5] if name.endswith(".html") else name[:-3] if raw else name
+        if name not in catalogue:
+            return _text(f"no stored query named {name} (see /queries)", 404)
+        if raw:
+            return PlainTextResponse(catalogue[name].text, media_type="application/sparql-query")
+        values = dict(request.query_params)
+        table, error, status, text = None, None, 200, None
+        try:
+            text = bind(catalogue[name], values)
+            table = await state["pool"].table(text, request.is_disconnected)
+        except QueryError as exc:
+            error, status = str(exc), 400
+        except Rejected as exc:
+            error, status = exc.message, exc.status
+        except ClientGone:
+            return Response(status_code=499)
+        return html(docs.query_page(name, values, text, table, error, live=True), status)
+
+    async def sparql(request: Request) -> Response:
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
+        query = None
+        if request.method == "POST":
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if int(request.headers.get("content-length") or 0) > MAX_BODY:
+                return _text(f"the request is larger than {MAX_BODY} bytes", 413)
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                return _text(f"the request is larger than {MAX_BODY} bytes", 413)
+            if media == "application/sparql-update":
+                return _text("this endpoint is read-only: SPARQL Update is not accepted", 403)
+            try:
+                decoded = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return _text("the request body is not UTF-8", 400)
+            if media == "application/x-www-form-urlencoded":
+                for key, values in parse_qs(decoded, keep_blank_values=True).items():
+                    params.setdefault(key, []).extend(values)
+            elif media == "application/sparql-query":
+                query = decoded
+            else:
+                return _text("POST a form (application/x-www-form-urlencoded) or a query (application/sparql-query)", 415)
+        if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
+            return _text("this endpoint is read-only: SPARQL Update is not accepted", 403)
+        if query is not None and "query" in params:
+            return _text("give the query either as the request body or as the query parameter, not both", 400)
+        if query is None:
+            found = params.get("query", [])
+            if len(found) > 1:
+                return _text("give exactly one query parameter", 400)
+            query = found[0] if found else None
+        if query is None:
+            return service_description(request)
+        result_format, graph_format = _sparql_formats(request.headers.get("accept"))
+        for value in params.get("format", []) + params.get("output", []):
+            chosen = FORMAT_PARAM.get(value.strip().lower())
+            if chosen:
+                result_format, graph_format = chosen[0] or result_format, chosen[1] or graph_format
+                break
+        try:
+            media, body, truncated = await state["pool"].answer(
+                query, result_format, graph_format,
+                params.get("default-graph-uri", []), params.get("named-graph-uri", []), request.is_disconnected)
+        except Rejected as exc:
+            retry = {"Retry-After": "5"} if exc.status == 503 else {}
+            return _text(exc.message, exc.status, Vary="Accept", **retry)
+        except ClientGone:
+            return Response(status_code=499)
+        headers = {"Vary": "Accept"}
+        if truncated:
+            headers["X-SPARQL-MaxRows"] = str(result_cap)
+        return Response(body, media_type=media, headers=headers)
+
+    def service_description(request: Request) -> Response:
+        key = best_type(request.headers.get("accept"), GRAPH_OFFERS[:1] + [("text/html", "html")] + GRAPH_OFFERS[1:])
+        if key == "html":
+            return html(docs.render_page("sparql.html", "sparql", live=True, title="SPARQL endpoint", time_limit=f"{time_limit:g}",
+                                     cap=result_cap, example=EXAMPLE_QUERY), vary=True)
+        if key is None:
+            return _text("the service description is available as " + ", ".join(m for m, _ in GRAPH_OFFERS), 406)
+        graph = service_graph(base + "sparql", docs.base + "id/dataset/licn-kg", docs.triple_count, docs.graph_sizes,
+                              time_limit, result_cap)
+        rdflib_format = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}[key]
+        return Response(graph.serialize(format=rdflib_format), media_type=FORMATS[key][0], headers={"Vary": "Accept"})
+
+    @functools.lru_cache(maxsize=DOCUMENT_CACHE)
+    def rendered(path: str, suffix: str) -> bytes:
+        """A resource's document; the data does not change while serving, so it is rendered once."""
+        if suffix == "html":
+            return docs.html(path, live=True).encode("utf-8")
+        return docs.rdf(path, suffix)
+
+    async def document(request: Request) -> Response:
+        path = request.path_params["path"]
+        stem, dot, suffix = path.rpartition(".")
+        if dot and suffix in FORMATS and path not in resources:  # an IRI may itself end in .ttl
+            if stem in resources:
+                return Response(rendered(stem, suffix), media_type=FORMATS[suffix][0], headers={"Vary": "Accept"})
+            if suffix == "html" and stem in lists:
+                return html(docs.html(stem, live=True))
+            return _text(f"not found: /{path}", 404)
+        if path in resources:
+            key = best_type(request.headers.get("accept"))
+            if key is None:
+                offered = ", ".join(media.split(";")[0] for media, _ in FORMATS.values())
+                return _text(f"/{path} is available as {offered}", 406, Vary="Accept")
+            return RedirectResponse(f"/{path}.{key}", status_code=303, headers={"Vary": "Accept"})
+        if path in lists:
+            return RedirectResponse(f"/{path}.html", status_code=303)
+        return _text(f"not found: /{path}", 404)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _text(f"not found: {request.url.path}", 404)
+
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return _text(exc.detail or "the request cannot be answered", exc.status_code)
+
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        log.error("error while answering %s %s", request.method, request.url.path, exc_info=exc)
+        return _text("internal error: the server could not answer this request", 500)
+
+    routes = [
+        Route("/", landing), Route("/index.html", landing), Route("/style.css", style),
+        Route("/favicon.ico", favicon), Route("/favicon.svg", favicon),
+        Route("/studies", studies), Route("/studies.html", studies), Route("/studies.csv", studies),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/.well-known/void", void),
+        Route("/dumps", dumps_index), Route("/dumps/", dumps_index), Route("/dumps/{name}", dump),
+        Route("/figures/{name}", figure),
+        Route("/queries", catalogue_page), Route("/queries.html", catalogue_page), Route("/queries/", catalogue_page),
+        Route("/queries/{name}", query_page),
+        Route("/{path:path}", document),
+    ]
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+                      allow_headers=["Accept", "Content-Type"], max_age=86400)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors],
+                    exception_handlers={404: not_found, HTTPException: http_error, Exception: internal_error})
+    app.state.docs = docs
+    app.state.base = base
+    return app
+
+
+@functools.lru_cache(maxsize=256)
+def _sparql_formats(accept: str | None) -> tuple[str | None, str | None]:
+    """The result and graph formats an Accept header asks for (clients send the same few headers)."""
+    return best_type(accept, RESULT_OFFERS), best_type(accept, GRAPH_OFFERS)
+
+
+class TimedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for every request head: a connection that opens, or
+    finishes a response, and then sends no complete request line and headers within head_timeout
+    seconds is closed (uvicorn itself times out only connections that sit idle after a response,
+    so a client sending nothing, or half a request, would hold its connection for ever)."""
+
+    head_timeout = 10.0
+    _head_timer = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._await_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._await_head()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete and self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def connection_lost(self, exc) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
+
+
+def server_config(app, **options):
+    """uvicorn's configuration for the project's server: bounded request heads, idle and slow
+    connections closed, at most max_connections at once (503 past that)."""
+    import uvicorn
+
+    settings = dict(http=TimedH11Protocol, h11_max_incomplete_event_size=MAX_HEADERS, timeout_keep_alive=5,
+                    limit_concurrency=1000, lifespan="on", log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=5)
+    settings.update(options)
+    return uvicorn.Config(app, **settings)
+
+
+@contextlib.contextmanager
+def serving(app, host: str = "127.0.0.1"):
+    """Run app with uvicorn in a thread on a free port of host; yield its root URL."""
+    import uvicorn
+
+    sock = listening_socket(host, 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(server_config(app))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+ENVIRONMENT = {"dist": "LICN_SERVE_DIST", "base_iri": "LICN_SERVE_BASE", "query_workers": "LICN_SERVE_QUERY_WORKERS"}
+
+
+def app_from_environment() -> Starlette:
+    """The application of one of several server processes (uvicorn's workers), configured through
+    the environment that `licn serve` sets for them."""
+    return create_app(Path(os.environ[ENVIRONMENT["dist"]]), os.environ.get(ENVIRONMENT["base_iri"]) or None,
+                      workers=int(os.environ.get(ENVIRONMENT["query_workers"], "2")))
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    dist = Path(args.dist)
+    try:
+        built_nquads(dist)
+        sock = listening_socket(args.host, args.port)
+    except FileNotFoundError as exc:
+        print(f"licn serve: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"licn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+              + (" (another server is using that port; choose another with --port)" if exc.errno == errno.EADDRINUSE else ""),
+              file=sys.stderr)
+        return 2
+    base = args.base_iri or BASE
+    print(f"serving {dist}/ at http://{args.host}:{args.port}/ (IRIs under {base.rstrip('/')}/ map onto it); "
+          f"SPARQL at http://{args.host}:{args.port}/sparql; {args.processes} server process(es)", file=sys.stderr)
+    options = dict(log_level="info", access_log=args.access_log, fd=sock.fileno())
+    if args.processes <= 1:
+        app = create_app(dist, args.base_iri, workers=args.query_workers)
+        uvicorn.Server(server_config(app, **options)).run()
+        return 0
+    os.environ[ENVIRONMENT["dist"]] = str(dist.resolve())
+    os.environ[ENVIRONMENT["base_iri"]] = args.base_iri or ""
+    os.environ[ENVIRONMENT["query_workers"]] = str(args.query_workers)
+    config = server_config("licn.serve.app:app_from_environment", factory=True, workers=args.processes, **options)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    return 0

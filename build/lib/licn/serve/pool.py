@@ -1,0 +1,84 @@
+"""Bounded query workers for the server: pebble's process pool, with a deadline that counts the wait
+for a worker, a bounded queue, work dropped when the client has gone, and a memory bound per worker."""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import CancelledError, TimeoutError
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from pebble import ProcessExpired, ProcessPool
+
+from ..query.parse import Rejected
+from . import sparql
+
+POLL = 0.2  # seconds between looks at whether the client is still there
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer was ready."""
+
+
+class QueryPool:
+    """Worker processes over one N-Quads file. A call waits at most time_limit seconds from the
+    moment it arrives; at most max_pending calls wait or run at once, the next one is refused."""
+
+    def __init__(self, nq: Path, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
+                 cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
+                 query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
+        self.time_limit = time_limit
+        self.cap = cap
+        self.max_pending = max_pending if max_pending is not None else 8 * max(1, workers)
+        self.pending = 0
+        self._settings = dict(max_workers=max(1, workers), initializer=sparql.start_worker,
+                              initargs=(str(nq), query_memory), context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPool(**self._settings)
+
+    async def _call(self, function, args: tuple, disconnected=None):
+        if self.pending >= self.max_pending:
+            raise Rejected(503, f"the server is busy ({self.pending} queries waiting or running); try again in a few seconds")
+        self.pending += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.time_limit
+        try:
+            future = self._pool.schedule(function, args=args, timeout=self.time_limit)
+        except RuntimeError:  # the pool broke (its workers could not start): a new one for the next call
+            self.pending -= 1
+            self._pool = ProcessPool(**self._settings)
+            raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
+        waiting = asyncio.wrap_future(future)
+        try:
+            while True:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise Rejected(503, f"the query took longer than the time limit of {self.time_limit:g} s "
+                                        "(waiting for a worker included) and was stopped")
+                done, _ = await asyncio.wait({waiting}, timeout=min(left, POLL))
+                if done:
+                    return waiting.result()
+                if disconnected is not None and await disconnected():
+                    raise ClientGone
+        except TimeoutError:
+            raise Rejected(503, f"the query ran longer than the time limit of {self.time_limit:g} s and was stopped") from None
+        except ProcessExpired:
+            raise Rejected(503, "the query needed more memory than one query may use, and was stopped") from None
+        except CancelledError:
+            raise Rejected(503, "the query was stopped") from None
+        except BrokenProcessPool:
+            raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
+        finally:
+            self.pending -= 1
+            future.cancel()  # a call still waiting or running is dropped (its worker replaced)
+
+    async def answer(self, text: str, result_format, graph_format, default_graphs=(), named_graphs=(),
+                     disconnected=None) -> tuple[str, bytes, bool]:
+        args = (text, result_format, graph_format, self.cap, tuple(default_graphs), tuple(named_graphs))
+        return await self._call(sparql.answer, args, disconnected)
+
+    async def table(self, text: str, disconnected=None):
+        return await self._call(sparql.table, (text, self.cap), disconnected)
+
+    def close(self) -> None:
+        self._pool.stop()
+        self._pool.join(10)

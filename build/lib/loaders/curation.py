@@ -1,0 +1,168 @@
+"""The project's own curation: who curates (curators.csv), how studies beyond the review were found
+(searches.csv, screening.csv), and curator codings of studies (curator-codings*.csv).
+
+A curator coding is a judgement the project makes, from a study's abstract or full text; it says
+who coded, when and from what, and it never stands in for what the review said."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, XSD
+
+from .bibliography import work_for
+from .common import (
+    Context,
+    Problem,
+    Row,
+    concept_ref,
+    did_you_mean,
+    integer,
+    label,
+    provenance,
+    typed,
+    unique_keys,
+)
+from .vocab import LICN, instance
+
+CURATOR_REQUIRED = ("key", "name", "type")
+SEARCH_REQUIRED = ("key", "date", "where", "terms", "results_looked_at")
+SCREENING_REQUIRED = ("search", "candidate", "decision", "reason")
+CODING_REQUIRED = ("key", "work", "level", "kind", "mechanism", "curator", "coded_on", "coded_from",
+                   "sources", "status", "confidence")
+CODED_FROM = {"abstract": LICN.Abstract, "full-text": LICN.FullText}
+ORCID_RE = re.compile(r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$")
+AGENT_TYPES = {"team": FOAF.Organization, "person": FOAF.Person}
+
+
+def agent_iri(key: str) -> URIRef:
+    return instance("agent", key)
+
+
+def _date(row: Row, name: str, problems: list[Problem]) -> Literal | None:
+    value = row.get(name)
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return Literal(dt.date.fromisoformat(value).isoformat(), datatype=XSD.date)
+    except ValueError:
+        pass
+    problems.append(row.problem(name, f"'{value}' is not a date (YYYY-MM-DD)"))
+    return None
+
+
+def load_curators(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
+    t, problems = [], []
+    for key, row in unique_keys(rows, problems):
+        kind = row.get("type")
+        if kind not in AGENT_TYPES:
+            problems.append(row.problem("type", f"must be one of {', '.join(AGENT_TYPES)}, not '{kind}'"))
+            continue
+        a = agent_iri(key)
+        ctx.curators.add(key)
+        t += typed(a, PROV.Agent, AGENT_TYPES[kind], LICN.Curator)
+        t += [label(a, row.get("name")), (a, FOAF.name, Literal(row.get("name")))]
+        orcid = row.get("orcid")
+        if orcid:
+            if not ORCID_RE.match(orcid):
+                problems.append(row.problem("orcid", f"'{orcid}' is not an ORCID iD (0000-0000-0000-0000)"))
+            else:
+                t.append((a, LICN.orcid, URIRef("https://orcid.org/" + orcid)))
+        if row.get("note"):
+            t.append((a, DCTERMS.description, Literal(row.get("note"), lang="en")))
+    return t, problems
+
+
+def _study(work: str, w, ctx: Context) -> list[tuple]:
+    """A work that a search included or a curator coded is a study of the field (a reviewed study
+    is typed as one where the review's record states it)."""
+    return [] if ctx.work_numbers.get(work) in ctx.study_numbers else [(w, RDF.type, LICN.Study)]
+
+
+def load_searches(searches: list[Row], screening: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
+    """The searches for studies beyond the review, and every candidate looked at with its decision."""
+    t, problems, studies = [], [], []
+    for key, row in unique_keys(searches, problems):
+        s = instance("search", key)
+        ctx.searches.add(key)
+        looked = integer(row, "results_looked_at", problems)
+        date = _date(row, "date", problems)
+        t += typed(s, LICN.LiteratureSearch, PROV.Activity)
+        t += [label(s, f"Search {key}: {row.get('terms')}"), (s, LICN.searchedIn, Literal(row.get("where"))),
+              (s, LICN.searchTerms, Literal(row.get("terms")))]
+        if date is not None:
+            t.append((s, DCTERMS.date, date))
+        if looked is not None:
+            t.append((s, LICN.resultsLookedAt, Literal(looked)))
+        if row.get("note"):
+            t.append((s, DCTERMS.description, Literal(row.get("note"), lang="en")))
+    counts: dict[str, int] = {}
+    for row in screening:
+        search = row.get("search")
+        if search not in ctx.searches:
+            problems.append(row.problem("search", f"unknown search '{search}' (not in searches.csv){did_you_mean(search, ctx.searches)}"))
+            continue
+        decision = row.get("decision")
+        if decision not in ("include", "exclude"):
+            problems.append(row.problem("decision", f"must be 'include' or 'exclude', not '{decision}'"))
+            continue
+        counts[search] = counts.get(search, 0) + 1
+        d = instance("screening", f"{search}-{counts[search]}")
+        t += typed(d, LICN.ScreeningDecision)
+        t += [label(d, f"{decision.capitalize()}d: {row.get('candidate')}"), (d, LICN.search, instance("search", search)),
+              (d, LICN.candidate, Literal(row.get("candidate"))), (d, LICN.decision, Literal(decision)),
+              (d, LICN.reason, Literal(row.get("reason"), lang="en"))]
+        work = row.get("work")
+        if decision == "include":
+            if work not in ctx.works:
+                problems.append(row.problem("work", f"an included candidate names its work in the bibliography; '{work}' is not there{did_you_mean(work, ctx.works)}"))
+            else:
+                w = work_for(work, ctx.work_numbers.get(work), ctx)
+                t.append((d, LICN.screenedWork, w))
+                studies += _study(work, w, ctx)
+                ctx.screened.add(work)
+        elif work:
+            problems.append(row.problem("work", "an excluded candidate has no work"))
+    return {"curation": t, "studies": studies}, problems
+
+
+def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
+    t, problems, studies = [], [], []
+    for key, row in unique_keys(rows, problems):
+        work = row.get("work")
+        if work not in ctx.works:
+            problems.append(row.problem("work", f"unknown work '{work}' (not in the bibliography){did_you_mean(work, ctx.works)}"))
+            continue
+        level = concept_ref(row, "level", "level", ctx, problems)
+        kind = concept_ref(row, "kind", "kind", ctx, problems)
+        mech = concept_ref(row, "mechanism", "mechanism", ctx, problems)
+        if mech is not None and row.get("mechanism") in ctx.mechanism_kind and ctx.mechanism_kind[row.get("mechanism")] != row.get("kind"):
+            problems.append(row.problem("mechanism", f"'{row.get('mechanism')}' is a mechanism of kind '{ctx.mechanism_kind.get(row.get('mechanism'))}', not '{row.get('kind')}'"))
+        theory = concept_ref(row, "theory", "theory", ctx, problems)
+        curator = row.get("curator")
+        if curator not in ctx.curators:
+            problems.append(row.problem("curator", f"unknown curator '{curator}' (not in curators.csv){did_you_mean(curator, ctx.curators)}"))
+        coded_from = CODED_FROM.get(row.get("coded_from"))
+        if coded_from is None:
+            problems.append(row.problem("coded_from", f"must be one of {', '.join(CODED_FROM)}, not '{row.get('coded_from')}'"))
+        date = _date(row, "coded_on", problems)
+        if level is None or kind is None or mech is None:
+            continue
+        c = instance("coding", f"curator-{key}")
+        w = work_for(work, ctx.work_numbers.get(work), ctx)
+        studies += _study(work, w, ctx)
+        t += typed(c, LICN.Coding, LICN.CuratorCoding)
+        t += [label(c, f"Curator coding of {work}: {row.get('mechanism')} ({row.get('level')} level, {row.get('kind')})"),
+              (c, LICN.basis, LICN.CuratorBasis), (c, LICN.evidenceFrom, w), (c, LICN.level, level),
+              (c, LICN.kind, kind), (c, LICN.mechanism, mech)]
+        if theory is not None:
+            t.append((c, LICN.theory, theory))
+        if curator in ctx.curators:
+            t.append((c, PROV.wasAttributedTo, instance("agent", curator)))
+        if coded_from is not None:
+            t.append((c, LICN.codedFrom, coded_from))
+        if date is not None:
+            t.append((c, PROV.generatedAtTime, date))
+        t += provenance(c, row, ctx, problems)
+    return {"codings": t, "studies": studies}, problems
+

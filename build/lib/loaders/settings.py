@@ -1,0 +1,50 @@
+"""settings.csv: the countries, places and care settings of studies and cited works."""
+from rdflib import Literal
+from rdflib.namespace import DCTERMS
+
+from .bibliography import work_for
+from .common import (
+    Context,
+    Problem,
+    Row,
+    as_list,
+    concept_ref,
+    is_number,
+    label,
+    provenance,
+    typed,
+)
+from .vocab import LICN, instance
+
+REQUIRED = ("work", "sources", "status", "confidence")
+
+
+def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
+    t, problems = [], []
+    seen = {}
+    for row in rows:
+        key = row.get("work")
+        number = ctx.work_numbers.get(key) or (int(key[4:]) if key.startswith("ref-") and is_number(key[4:]) else None)
+        if key not in ctx.works and number not in ctx.study_numbers:
+            problems.append(row.problem("work", f"unknown work '{key}' (neither in the bibliography nor a reviewed study)"))
+            continue
+        w = work_for(key, number, ctx)
+        skey = f"{key}-{row.get('country') or 'unknown'}"
+        if skey in seen:
+            problems.append(row.problem("country", f"this work already has a setting in this country (line {seen[skey]})"))
+            continue
+        seen[skey] = row.line
+        s = instance("setting", skey)
+        t += typed(s, LICN.SettingStatement)
+        t += [label(s, f"Setting of {key}: {row.get('place') or row.get('country')}"), (s, LICN.aboutWork, w)]
+        country = concept_ref(row, "country", "country", ctx, problems)
+        if country is not None:
+            t += [(s, LICN.country, country), (w, DCTERMS.spatial, country)]
+        for setting in as_list(row.get("care_settings")):
+            ref = concept_ref(row, "care_settings", "setting", ctx, problems, value=setting)
+            if ref is not None:
+                t += [(s, LICN.careSetting, ref), (w, LICN.careSetting, ref)]
+        if row.get("place"):
+            t.append((s, LICN.place, Literal(row.get("place"))))
+        t += provenance(s, row, ctx, problems)
+    return t, problems
