@@ -130,7 +130,63 @@ def test_stored_query_page(browser, server):
     field.clear()
     field.send_keys("58")
     browser.find_element(By.CSS_SELECTOR, "form.params button").click()
-    wait_for_url(browser, "/queries/study-codings?study=58")
+    wait_for_url(browser, "/queries/study-codings?study=58&scope=review")
     cells = [row.find_elements(By.TAG_NAME, "td")[0].text for row in browser.find_elements(By.CSS_SELECTOR, "table.result tbody tr")]
     assert cells and set(cells) == {"58"}
     browser.save_screenshot(str(ARTIFACTS / "query-parameter.png"))
+
+
+def test_studies_table_filters_sorts_and_exports(browser, server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(server + "/studies.html")
+    assert browser.title == "Studies · LICN-KG"
+    rows = lambda: [r for r in browser.find_elements(By.CSS_SELECTOR, "#studies tbody tr") if r.is_displayed()]  # noqa: E731
+    everything = len(rows())
+    assert everything > 100
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=levels]")).select_by_visible_text("network")
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=kinds]")).select_by_visible_text("practices")
+    shown = rows()
+    assert 0 < len(shown) < everything
+    assert all("network" in r.get_attribute("data-levels").split(", ") and
+               "practices" in r.get_attribute("data-kinds").split(", ") for r in shown)
+    assert browser.find_element(By.ID, "shown").text == str(len(shown))
+    browser.find_element(By.ID, "q").send_keys("trust")
+    trusted = rows()
+    assert trusted and all("trust" in r.text.lower() for r in trusted)
+    browser.save_screenshot(str(ARTIFACTS / "studies-filtered.png"))
+    exported = browser.execute_script("""
+        var keys = Array.prototype.map.call(document.querySelectorAll('#studies thead th'), c => c.dataset.key);
+        return Array.prototype.filter.call(document.querySelectorAll('#studies tbody tr'), r => !r.hidden).length;""")
+    assert exported == len(trusted)
+    # sorting by year, descending after two clicks
+    browser.find_element(By.ID, "q").clear()
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=levels]")).select_by_index(0)
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=kinds]")).select_by_index(0)
+    browser.execute_script("document.getElementById('q').dispatchEvent(new Event('input'))")
+    year = browser.find_element(By.CSS_SELECTOR, "th[data-key=year] button")
+    year.click()
+    year.click()
+    years = [r.get_attribute("data-year") for r in rows() if r.get_attribute("data-year")]
+    assert years == sorted(years, reverse=True)
+    # a person reaches a study from the table
+    browser.find_element(By.CSS_SELECTOR, "#studies tbody tr:not([hidden]) a").click()
+    WebDriverWaitH1(browser)
+
+
+def WebDriverWaitH1(browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 30).until(lambda d: d.find_element("tag name", "h1").text)
+
+
+def test_evidence_map_switches_scope(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/figures/evidence-map.html")
+    switch = browser.find_element(By.ID, "scope-switch")
+    assert "as published" in switch.text
+    switch.find_element(By.LINK_TEXT, "as extended").click()
+    wait_for_url(browser, "/figures/evidence-map-extended.html")
+    assert "as extended" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.save_screenshot(str(ARTIFACTS / "evidence-map-extended.png"))
