@@ -35,8 +35,8 @@ def build(data_dir: str, out_dir: str, site: bool = True) -> dict:
     imported = time.perf_counter() - T0
     steps: dict[str, float] = {}
     # Finer steps than BuildResult.phases: each function build() calls, timed where it is looked up.
-    for name in ("load_layers", "ontology_triples", "catalogue_triples", "BuiltGraph",
-                 "validate_graph", "run_checks", "write_dumps", "void_graph", "write_extras"):
+    for name in ("collect_layers", "ontology_triples", "catalogue_triples", "build_store", "shared_triples",
+                 "validate_store", "run_checks", "write_dumps", "void_graph"):
         if hasattr(b, name):
             setattr(b, name, _timed(steps, name, getattr(b, name)))
     t = time.perf_counter()
@@ -57,16 +57,16 @@ def queries(dist: str, engine: str, repeats: int, timeout_s: float, skip: set[st
     import threading
     from pathlib import Path
 
-    from licn import catalogue
+    from licn.query import catalogue, engines
     imported = time.perf_counter() - T0
     queries_ = catalogue.load_catalogue()
     dist_path = Path(dist)
     t = time.perf_counter()
     if engine == "oxigraph":
-        size = len(catalogue.oxigraph_store(dist_path))
+        size = len(engines.oxigraph_store(dist_path))
     else:
         path = dist_path / "licn.nq"
-        size = len(catalogue._rdflib_dataset(str(path), path.stat().st_mtime))
+        size = len(engines.rdflib_dataset(path))
     load_s = time.perf_counter() - t
     _line("L", {"engine": engine, "import_s": imported, "load_s": load_s, "store_size": size})
     for name in queries_:
@@ -76,7 +76,7 @@ def queries(dist: str, engine: str, repeats: int, timeout_s: float, skip: set[st
         for _ in range(repeats):
             def work():
                 try:
-                    box["rows"] = len(catalogue.run(name, engine=engine, dist=dist_path, catalogue=queries_).rows)
+                    box["rows"] = len(engines.run(name, engine=engine, dist=dist_path, catalogue=queries_).rows)
                 except Exception as exc:  # a query an engine refuses is reported, not fatal
                     box["error"] = f"{type(exc).__name__}: {exc}"[:200]
             t = time.perf_counter()

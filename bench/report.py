@@ -335,7 +335,7 @@ def markdown(results: dict) -> str:
     q = results.get("queries", {})
     if q:
         out += ["## Stored-query suite", "",
-                "Every query of `licn queries` with its default parameters through `licn.catalogue.run`, the store "
+                "Every query of `licn queries` with its default parameters through `licn.query.engines.run`, the store "
                 "loaded once first (load time apart). Suite = sum of the per-query medians.", "",
                 "| size | triples | pyoxigraph load | pyoxigraph suite | rdflib load | rdflib suite | rdflib / pyoxigraph |",
                 "|---|---:|---:|---:|---:|---:|---:|"]

@@ -55,11 +55,11 @@ class Plan:
 
 QUICK = Plan("quick", cold_runs=1, phase_runs=0, sizes={100: 1, 500: 1},
              query_repeats={"oxigraph": 3, "rdflib": 1}, query_timeout_s=10, rdflib_max_triples=200_000,
-             serve_seconds=1, serve_repeats=1, equivalence=["data"], rdflib_sizes=["real"], serve_warmup=False)
+             serve_seconds=1, serve_repeats=1, rdflib_sizes=["real"], serve_warmup=False)
 FULL = Plan("full", cold_runs=7, phase_runs=3, sizes={100: 5, 1000: 3, 10_000: 1},
             query_repeats={"oxigraph": 5, "rdflib": 3}, query_timeout_s=60, rdflib_max_triples=100_000,
-            serve_seconds=5, serve_repeats=3, serve_sizes=[10_000], equivalence=["data", 100, 1000],
-            attempts={100_000: (900, 10_000)}, stream_sizes=[10_000, 100_000],
+            serve_seconds=5, serve_repeats=3, serve_sizes=[10_000],
+            attempts={100_000: (900, 10_000)},
             rdflib_timeouts={"1000": 10}, query_timeouts={"100000": 30}, serve_repeats_large=2)
 
 

@@ -300,8 +300,8 @@ def run_serve_bench(dist: Path, work: Path, seconds: float, repeats: int, peers:
         result["skipped"] = "wrk is not installed (apt-get install wrk)"
         return result
     root = Path(__file__).resolve().parents[1]
-    if not (root / "licn" / "serve.py").exists():
-        result["skipped_licn"] = "licn/serve.py does not exist yet: `licn serve` could not be measured"
+    if not (root / "licn" / "serve" / "app.py").exists():
+        result["skipped_licn"] = "licn/serve/app.py does not exist: `licn serve` could not be measured"
     else:
         result["servers"]["licn"] = bench_server(licn_server(bin_dir, dist), seconds, repeats, ready_timeout, warmup)
     if peers:

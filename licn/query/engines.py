@@ -89,6 +89,12 @@ def _rdflib_dataset(path: str, mtime: float):
     return ds
 
 
+def rdflib_dataset(path: Path):
+    """dist/licn.nq as an rdflib Dataset whose default graph is the union of its graphs (kept while the file is)."""
+    path = Path(path).resolve()
+    return _rdflib_dataset(str(path), path.stat().st_mtime)
+
+
 def oxigraph_store(dist: Path = paths.DIST):
     path = (Path(dist) / "licn.nq").resolve()
     if not path.exists():
@@ -107,7 +113,7 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
         if not path.exists():
             raise QueryError(f"{path} does not exist: run 'licn build' first")
         try:
-            result = _rdflib_dataset(str(path), path.stat().st_mtime).query(text)
+            result = rdflib_dataset(path).query(text)
         except Exception as exc:  # rdflib raises parser and evaluation errors of many types
             raise QueryError(f"rdflib could not run the query: {exc}") from None
         if result.type == "ASK":
