@@ -221,3 +221,24 @@ def test_git_ignores_what_builds_leave_beside_the_output():
     run = subprocess.run(["git", "check-ignore", *names], cwd=paths.ROOT, capture_output=True, text=True)
     assert run.stdout.split() == names
 
+
+
+def test_void_and_dcat_say_who_when_and_how_big_in_whole_bytes(dist):
+    from rdflib.namespace import DCTERMS, XSD
+    void = Graph()
+    void.parse(dist / "void.ttl")
+    dataset = URIRef("https://w3id.org/licn/id/dataset/licn-kg")
+    for prop in (DCTERMS.creator, DCTERMS.publisher, DCTERMS.issued, DCTERMS.modified,
+                 URIRef("http://www.w3.org/ns/dcat#contactPoint"), DCTERMS.license):
+        assert void.value(dataset, prop) is not None, prop
+    sizes = list(void.objects(None, URIRef("http://www.w3.org/ns/dcat#byteSize")))
+    assert len(sizes) == 5 and all(s.datatype == XSD.nonNegativeInteger and "." not in str(s) for s in sizes)
+    for dump in void.objects(dataset, URIRef("http://www.w3.org/ns/dcat#distribution")):
+        name = str(void.value(dump, URIRef("http://www.w3.org/ns/dcat#downloadURL"))).rsplit("/", 1)[1]
+        assert int(void.value(dump, URIRef("http://www.w3.org/ns/dcat#byteSize"))) == (dist / name).stat().st_size
+
+
+def test_each_statement_stands_in_exactly_one_layer(dist):
+    lines = (dist / "licn.nq").read_text(encoding="utf-8").splitlines()
+    triples = [line.rsplit(" <", 1)[0] for line in lines]
+    assert len(triples) == len(set(triples))

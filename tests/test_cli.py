@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from licn import paths
 
 LICN = [sys.executable, "-m", "licn.cli"]
@@ -105,3 +107,25 @@ def test_build_ok_and_build_with_a_bad_row_exits_1_naming_file_line_field(tmp_pa
     assert "table1.csv:3: label: required value is empty" in bad.stderr
     assert "was left as it was" in bad.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize("name", ["licn.nq", "licn.trig", "licn.nt", "licn.ttl", "licn.jsonld"])
+def test_validate_reads_every_quad_of_each_format(tmp_path, dist, name):
+    """The default file and every dump format: all graphs are validated, and a damaged copy fails
+    naming the focus node."""
+    assert licn("validate", str(dist / name)).returncode == 0
+    import pyoxigraph as ox
+    formats = {"licn.nq": ox.RdfFormat.N_QUADS, "licn.trig": ox.RdfFormat.TRIG, "licn.nt": ox.RdfFormat.N_TRIPLES,
+               "licn.ttl": ox.RdfFormat.TURTLE, "licn.jsonld": ox.RdfFormat.JSON_LD}
+    doi = "http://purl.org/ontology/bibo/doi"
+    quads = [q for q in ox.parse(path=str(dist / name), format=formats[name])]
+    damaged = [q for q in quads if not (q.predicate.value == doi and q.subject.value.endswith("/study/ref-58"))]
+    bad = ox.Quad(ox.NamedNode("https://w3id.org/licn/id/study/ref-58"), ox.NamedNode(doi), ox.Literal("not a doi"),
+                  quads[0].graph_name)
+    damaged.append(bad if name in ("licn.nq", "licn.trig") else ox.Quad(bad.subject, bad.predicate, bad.object))
+    copy = tmp_path / name
+    copy.write_bytes(ox.serialize(damaged if name in ("licn.nq", "licn.trig") else [q.triple for q in damaged],
+                                  format=formats[name]))
+    run = licn("validate", str(copy))
+    assert run.returncode == 1, run.stdout
+    assert "focus node: <https://w3id.org/licn/id/study/ref-58>" in run.stdout

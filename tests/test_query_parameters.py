@@ -84,11 +84,14 @@ def test_study_codings_by_doi_give_what_they_give_by_number(dist):
     pairs = run_text(PREFIXES + """SELECT ?n ?d WHERE {
         ?s a licn:ReviewedStudy ; bibo:doi ?d ; licn:studyEntry/licn:referenceNumber ?n }""", dist=dist).rows
     assert len(pairs) >= 10
+    coded = 0
     for number, doi in pairs:
         for scope in ("review", "all"):
             by_number = run("study-codings", {"study": str(number), "scope": scope}, dist=dist)
             by_doi = run("study-codings", {"study": doi, "scope": scope}, dist=dist)
-            assert by_number.rows == by_doi.rows and by_number.rows, (number, doi)
+            assert by_number.rows == by_doi.rows, (number, doi)
+            coded += bool(by_number.rows)
+    assert coded >= 10
 
 
 def test_the_union_default_graph_is_a_set(dist):

@@ -308,6 +308,15 @@ def test_named_graphs_and_dataset_parameters(client):
     assert 0 < int(only.json()["results"]["bindings"][0]["n"]["value"]) < 1000
 
 
+def test_count_over_the_default_graph_equals_void(client, dist):
+    void = Graph()
+    void.parse(dist / "void.ttl")
+    triples = int(void.value(URIRef(BASE + "id/dataset/licn-kg"), URIRef("http://rdfs.org/ns/void#triples")))
+    answer = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == triples
+
+
 def test_service_description(client):
     response = client.get("/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200
