@@ -169,7 +169,7 @@ def machine() -> dict:
             "commit": commit + ("+changes" if dirty else ""), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
 
-CLI_LINE = re.compile(r"built .*?: (\d+) triples, (\d+) studies, (\d+) codings;.*?; ([\d.]+) s \((.*)\)")
+CLI_LINE = re.compile(r"built .*?: (\d+) triples, (\d+) studies \(\d+ reviewed\), (\d+) codings;.*?; ([\d.]+) s \((.*)\)")
 
 
 def parse_cli(stdout: str) -> dict | None:

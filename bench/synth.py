@@ -147,7 +147,7 @@ def generate(n: int, out: Path, seed: int = 20200811) -> dict:
     others = [r for r in range(1, length + 1) if r not in study_set]  # cited but not reviewed
 
     # Files taken over unchanged: the Table 1 cells (nine of them) and the agenda.
-    for name in ("table1_cells.csv", "agenda.yaml"):
+    for name in ("table1_cells.csv", "agenda.yaml", "dataset.yaml", "curators.csv"):
         shutil.copyfile(REAL / name, out / name)
 
     # sources.csv: the real records and one record page per identified work.
@@ -255,6 +255,7 @@ def generate(n: int, out: Path, seed: int = 20200811) -> dict:
             "locator": f"reference list position {number}" if number else "seed reference fragment",
             "note": "Synthetic record." if rng.random() < 0.5 else "",
             "lead": f"{rng.choice(SURNAMES)} et al." if rng.random() < 0.05 else "",
+            "cited_by_review": "yes",
         })
         return row
 
