@@ -16,6 +16,8 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 
 from loaders.vocab import BASE, DCAT, GRAPH, ID, LICENCE, PREFIXES, VCARD, VOID, review_iri
 
+from .graph import to_rdflib
+
 
 @dataclass(frozen=True)
 class Dump:
@@ -57,7 +59,7 @@ def write_dumps(store: ox.Store, out: Path) -> None:
     quads = (ox.Quad(t.subject, t.predicate, t.object, g)
              for g, lines in layers.items() for t in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES))
     ox.serialize(quads, str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
-    (out / "licn.jsonld").write_text(jsonld(union), encoding="utf-8")
+    (out / "licn.jsonld").write_text(jsonld(ox.parse(union, format=ox.RdfFormat.N_TRIPLES)), encoding="utf-8")
 
 
 def _in_order(value):
@@ -71,10 +73,11 @@ def _in_order(value):
     return value
 
 
-def jsonld(ntriples: bytes, context: dict | None = None) -> str:
-    """N-Triples as JSON-LD compacted with a context (the project's prefixes by default)."""
+def jsonld(triples, context: dict | None = None) -> str:
+    """pyoxigraph triples as JSON-LD compacted with a context (the project's prefixes by default)."""
     g = Graph()
-    g.parse(data=ntriples, format="nt")
+    for t in triples:
+        g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     document = json.loads(g.serialize(format="json-ld", context=context or PREFIX_IRIS))
     return json.dumps(_in_order(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 

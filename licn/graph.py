@@ -144,6 +144,21 @@ def to_ox(term):
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+def to_rdflib(term):
+    """A pyoxigraph term as the rdflib term it stands for (the one converter in this direction)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    return Literal(str(term))  # an RDF 1.2 triple term, shown as its text
+
+
 def build_store(layers: dict[str, list[tuple]]) -> ox.Store:
     """The layers as one in-memory store, each layer a named graph."""
     store = ox.Store()

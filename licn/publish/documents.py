@@ -412,7 +412,7 @@ class Documents:
             by_namespace = {ns: prefix for prefix, ns in self.prefixes.items()}
             prefixes = dict(sorted((by_namespace[ns], ns) for ns in used if ns in by_namespace))
         if rdf_format == ox.RdfFormat.JSON_LD:  # compacted with the prefixes it uses as its context
-            return jsonld(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", prefixes).encode("utf-8")
+            return jsonld(triples, prefixes).encode("utf-8")
         return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
 
     # -- views for templates -----------------------------------------------------------------

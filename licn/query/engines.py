@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 from .. import paths
+from ..graph import to_rdflib
 from .catalogue import QueryError, StoredQuery, bind, load_catalogue
 
 ENGINES = ("oxigraph", "rdflib")
@@ -32,21 +33,6 @@ class Result:
     def to_dataframe(self):
         import pandas as pd  # optional extra: pip install licn-kg[pandas]
         return pd.DataFrame(self.rows, columns=self.columns)
-
-
-def to_rdflib(term):
-    """A pyoxigraph term as the rdflib term it stands for (the one converter in this direction)."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    return Literal(str(term))  # an RDF 1.2 triple term, shown as its text
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"

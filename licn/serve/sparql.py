@@ -19,7 +19,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef, Variable
 from rdflib.namespace import DCTERMS, RDF, VOID
 from rdflib.query import Result as QueryResult
 
-from ..query.engines import Result, run_oxigraph, to_rdflib
+from ..graph import to_rdflib
+from ..query.engines import Result, run_oxigraph
 from ..query.parse import Rejected, query_form
 
 DEFAULT_TIME_LIMIT = 10.0
