@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,pandas]'
+	$(BIN)/pip install --quiet -e '.[test,pandas]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 # Debian packages the tests use: headless Chromium for the browser tests.
@@ -50,7 +50,7 @@ WRK_DEP = @command -v wrk >/dev/null 2>&1 || { \
 	  fi; }
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test,pandas,bench]'
+	$(BIN)/pip install --quiet -e '.[test,pandas,bench]' --config-settings editable_mode=compat
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
