@@ -638,3 +638,23 @@ def test_base_iri_option(dist, caplog):
     with serving(other) as url:
         response = httpx.get(url + "/id/study/ref-58", trust_env=False)
         assert response.status_code == 404
+
+
+@pytest.mark.parametrize("how", ["suffix", "parameter"])
+def test_stored_query_results_download_in_every_format(client, how):
+    for fmt, media in (("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
+                       ("json", "application/sparql-results+json"), ("srx", "application/sparql-results+xml")):
+        url = "/queries/cell-items." + fmt if how == "suffix" else "/queries/cell-items"
+        params = {"level": "organisation", "kind": "practices", **({"format": fmt} if how == "parameter" else {})}
+        response = client.get(url, params=params)
+        assert response.status_code == 200, (fmt, response.text)
+        assert response.headers["content-type"].startswith(media)
+        if fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(response.text)))
+            assert {r["mechanism"] for r in rows} == {"multilateral boundary spanning", "hospital ownership"}
+        if fmt == "json":
+            assert response.json()["head"]["vars"][0] == "mechanism"
+    page = client.get("/queries/cell-items", params={"level": "organisation", "kind": "practices"}).text
+    assert 'href="cell-items.csv?kind=practices&amp;level=organisation' in page
+    assert client.get("/queries/cell-items.xlsx").status_code == 404
+    assert client.get("/queries/cell-items", params={"format": "xlsx"}).status_code == 400

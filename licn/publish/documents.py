@@ -760,6 +760,7 @@ class Documents:
                             text=text, columns=table.columns if table is not None else [], rows=rows,
                             truncated=bool(table is not None and table.truncated), error=error,
                             resource=self.href(self.base + f"id/query/{name}", root),
+                            query_string="&".join(f"{quote(k)}={quote(v)}" for k, v in sorted(values.items())),
                             sparql_href=f"{root}sparql?query={quote(text)}" if text else None)
 
     def _plain_view(self, cell, root: str) -> View | None:

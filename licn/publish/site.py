@@ -15,6 +15,8 @@ from pathlib import Path
 
 from loaders.vocab import BASE
 
+import pyoxigraph as ox
+
 from .. import paths
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
@@ -118,4 +120,11 @@ def finish_site(docs: Documents, out: Path) -> Path:
         except (QueryError, Rejected) as exc:
             error = str(exc)
         _write(site / "queries" / f"{name}.html", docs.query_page(name, {}, text, table, error))
+        if error is None and query.form == "SELECT":
+            result = store.query(text, use_default_graph_as_union=True)
+            document = result.serialize(format=ox.QueryResultsFormat.JSON)
+            parsed = lambda: ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)  # noqa: E731
+            for suffix, fmt in (("json", ox.QueryResultsFormat.JSON), ("csv", ox.QueryResultsFormat.CSV),
+                                ("tsv", ox.QueryResultsFormat.TSV), ("srx", ox.QueryResultsFormat.XML)):
+                _write(site / "queries" / f"{name}.{suffix}", parsed().serialize(format=fmt))
     return site

@@ -58,6 +58,8 @@ from .sparql import (
 log = logging.getLogger("licn.serve")
 
 MAX_BODY = 1_000_000
+# A stored query's result as a file: suffix (or format parameter) -> result format of the endpoint.
+DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "xml"}
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
 DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -171,13 +173,30 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 
     async def query_page(request: Request) -> Response:
         name = request.path_params["name"]
-        raw = name.endswith(".rq")
-        name = name[:-5] if name.endswith(".html") else name[:-3] if raw else name
+        stem, dot, suffix = name.rpartition(".")
+        values = dict(request.query_params)
+        download = values.pop("format", None)
+        if dot and suffix in ("html", "rq", *DOWNLOADS):
+            name, download = stem, (download or (suffix if suffix in DOWNLOADS else None))
         if name not in catalogue:
             return _text(f"no stored query named {name} (see /queries)", 404)
-        if raw:
+        if suffix == "rq" and dot:
             return PlainTextResponse(catalogue[name].text, media_type="application/sparql-query")
-        values = dict(request.query_params)
+        if download is not None:
+            if download not in DOWNLOADS:
+                return _text(f"a stored query's result is available as {', '.join(DOWNLOADS)}", 400)
+            try:
+                media, body, truncated = await state["pool"].answer(
+                    bind(catalogue[name], values), DOWNLOADS[download], None, disconnected=request.is_disconnected)
+            except QueryError as exc:
+                return _text(str(exc), 400)
+            except Rejected as exc:
+                return _text(exc.message, exc.status)
+            except ClientGone:
+                return Response(status_code=499)
+            return Response(body, media_type=media, headers={
+                "Content-Disposition": f'inline; filename="{name}.{download}"',
+                **({"X-SPARQL-MaxRows": str(result_cap)} if truncated else {})})
         table, error, status, text = None, None, 200, None
         try:
             text = bind(catalogue[name], values)
