@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 
 .PHONY: run test build bench bench-quick system-deps clean
@@ -13,6 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,pandas]' --config-settings editable_mode=compat
 	touch $(STAMP)
+
+# Browser libraries the pages serve themselves (YASGUI, lunr.js), from package-lock.json. Without npm
+# the pages fall back to a plain SPARQL form and the studies table's own search.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+	  echo "npm is missing: the SPARQL editor and the site search are left out (apt-get install npm)"; \
+	fi
 
 # Debian packages the tests use: headless Chromium for the browser tests.
 system-deps:
@@ -24,7 +34,7 @@ system-deps:
 	  fi; \
 	fi
 
-build: $(STAMP)
+build: $(STAMP) $(NODE_STAMP)
 	$(BIN)/licn build
 
 run: build
@@ -32,11 +42,11 @@ run: build
 	$(BIN)/licn query reported-vs-derived
 	$(BIN)/licn query coverage
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(NODE_STAMP) system-deps
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf dist $(VENV) tests/artifacts
+	rm -rf dist .dist.versions .dist.lock $(VENV) tests/artifacts node_modules
 
 # Benchmarks (bench/): `make bench` is the full run and writes bench/RESULTS.md; `make bench-quick`
 # is the short run (under a minute) and prints the key ratios. They need the `bench` extra

@@ -9,3 +9,8 @@ SHAPES = ONTOLOGY / "shapes"
 QUERIES = ROOT / "queries"
 CHECKS = QUERIES / "checks"
 DIST = ROOT / "dist"
+# Browser libraries installed by npm from package.json (YASGUI, lunr.js), beside the code, not the data.
+VENDOR = Path(__file__).resolve().parents[1] / "node_modules"
+VENDORED = {"yasgui/yasgui.min.js": "@triply/yasgui/build/yasgui.min.js",
+            "yasgui/yasgui.min.css": "@triply/yasgui/build/yasgui.min.css",
+            "lunr/lunr.min.js": "lunr/lunr.min.js"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from licn import paths
 from licn.serve.app import create_app, serving
 
 pytestmark = pytest.mark.browser
@@ -190,3 +191,62 @@ def test_evidence_map_switches_scope(browser, server):
     wait_for_url(browser, "/figures/evidence-map-extended.html")
     assert "as extended" in browser.find_element(By.TAG_NAME, "h1").text
     browser.save_screenshot(str(ARTIFACTS / "evidence-map-extended.png"))
+
+
+def _downloads(browser, folder):
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+
+
+def _wait_for_file(folder, pattern: str):
+    import time
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern} downloaded into {folder}")
+
+
+EDITOR = pytest.mark.skipif(not (paths.VENDOR / paths.VENDORED["yasgui/yasgui.min.js"]).is_file(),
+                            reason="YASGUI is not installed (npm ci; `make test` does it)")
+
+
+@EDITOR
+def test_sparql_editor_runs_a_query_shows_linked_results_and_downloads_csv(browser, server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _downloads(browser, tmp_path)
+    browser.get(server + "/sparql.html")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!window.licnYasgui"))
+    editor = browser.find_element(By.CSS_SELECTOR, ".yasqe .CodeMirror")
+    browser.execute_script("arguments[0].CodeMirror.setValue('')", editor)
+    editor.click()
+    browser.switch_to.active_element.send_keys(
+        "PREFIX licn: <https://w3id.org/licn/ontology#> SELECT ?study WHERE { ?study a licn:ReviewedStudy } LIMIT 5")
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".yasr table tbody tr")) == 5)
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".yasr table tbody a")]
+    assert any(link.startswith("https://w3id.org/licn/id/study/ref-") for link in links)
+    browser.save_screenshot(str(ARTIFACTS / "sparql-editor.png"))
+    browser.find_element(By.CSS_SELECTOR, ".yasr_downloadIcon").click()
+    csv_file = _wait_for_file(tmp_path, "*.csv")
+    assert csv_file.read_text(encoding="utf-8").splitlines()[0].strip().strip('"') == "study"
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(name.startswith(server) for name in loaded), loaded
+
+
+@EDITOR
+def test_a_stored_query_opens_in_the_editor_and_downloads_as_csv(browser, server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _downloads(browser, tmp_path)
+    browser.get(server + "/queries/table1-matrix")
+    browser.find_element(By.LINK_TEXT, "CSV").click()
+    assert _wait_for_file(tmp_path, "table1-matrix*.csv").read_text(encoding="utf-8").startswith("level,kind,")
+    browser.find_element(By.ID, "open-in-editor").click()
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!window.licnYasgui"))
+    text = browser.execute_script("return window.licnYasgui.getTab().getQuery()")
+    assert "SELECT ?level ?kind" in text

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from loaders.vocab import BASE, PREFIXES
 from loaders.vocab import LICENCE as LICENCE_IRI
 
-from .. import __version__
+from .. import __version__, paths
 from ..dumps import jsonld
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -81,6 +81,21 @@ KIND_TITLES = {
     "avenue": "Research avenues", "gap": "Knowledge gaps", "method": "Method facts", "query": "Stored queries",
     "review": "The review", "person": "People", "dataset": "Dataset description",
 }
+EXAMPLE_QUERY = """PREFIX licn: <https://w3id.org/licn/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+# Studies coded for a mechanism at the network level
+SELECT ?number ?title ?mechanism WHERE {
+  ?coding a licn:Coding ; licn:level ?level ; licn:mechanism/skos:prefLabel ?mechanism ; licn:citesEntry ?entry .
+  ?level skos:notation "network" .
+  ?entry licn:referenceNumber ?number .
+  OPTIONAL { ?study licn:studyEntry ?entry ; dcterms:title ?title }
+}
+ORDER BY ?number
+LIMIT 50
+"""
+
 LANDING_COUNTS = [("ReviewedStudy", "reviewed studies", "study"),
                   ("Study", "studies in all (the review's and later ones)", "study"),
                   ("ReferenceEntry", "reference entries", "reference"),
@@ -718,6 +733,16 @@ class Documents:
     def dumps_page(self, downloads: list[dict], live: bool = False) -> str:
         return self.render_page("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
 
+    def prefixes_json(self) -> str:
+        """The project's prefixes in the form the SPARQL editor's prefix completion reads (prefix -> IRI)."""
+        return json.dumps(dict(sorted(self.prefixes.items())), indent=1) + "\n"
+
+    def sparql_page(self, time_limit: float, cap: int, live: bool = False) -> str:
+        """The SPARQL editor (YASGUI, when its assets are installed) or a plain form."""
+        editor = all((paths.VENDOR / path).is_file() for path in paths.VENDORED.values())
+        return self.render_page("sparql.html", "sparql", live=live, title="SPARQL endpoint", time_limit=f"{time_limit:g}",
+                                cap=cap, example=EXAMPLE_QUERY, editor=editor, prefixes=self.prefixes)
+
     # -- the studies table --------------------------------------------------------------------
 
     STUDY_COLUMNS = [("reference", "No."), ("label", "Title or label"), ("authors", "Authors"), ("year", "Year"),
@@ -761,7 +786,8 @@ class Documents:
                             truncated=bool(table is not None and table.truncated), error=error,
                             resource=self.href(self.base + f"id/query/{name}", root),
                             query_string="&".join(f"{quote(k)}={quote(v)}" for k, v in sorted(values.items())),
-                            sparql_href=f"{root}sparql?query={quote(text)}" if text else None)
+                            sparql_href=f"{root}sparql?query={quote(text)}" if text else None,
+                            editor_href=f"{root}sparql.html#query={quote(text)}" if text else None)
 
     def _plain_view(self, cell, root: str) -> View | None:
         if cell is None:

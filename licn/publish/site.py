@@ -22,6 +22,7 @@ from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected, query_form
 from ..query.results import format_result
+from ..serve.sparql import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT  # the live endpoint's bounds, which the pages state
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
 
 
@@ -62,7 +63,6 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     return docs
 
 
-DEFAULT_RESULT_CAP = 10_000  # rows of a stored query's page
 RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
 _FORKED: dict = {}
 
@@ -102,6 +102,11 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
     _write(site / "style.css", (TEMPLATES / "style.css").read_bytes())
     _write(site / "favicon.svg", (TEMPLATES / "favicon.svg").read_bytes())
+    for name, path in paths.VENDORED.items():
+        if (paths.VENDOR / path).is_file():
+            _write(site / "vendor" / name, (paths.VENDOR / path).read_bytes())
+    _write(site / "sparql.html", docs.sparql_page(DEFAULT_TIME_LIMIT, DEFAULT_RESULT_CAP))
+    _write(site / "prefixes.json", docs.prefixes_json())
     _write(site / ".htaccess", docs.env.get_template("htaccess").render(base=docs.base))
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 

@@ -63,20 +63,6 @@ DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
 DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-EXAMPLE_QUERY = """PREFIX licn: <https://w3id.org/licn/ontology#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-
-# Studies coded for a mechanism at the network level
-SELECT ?number ?title ?mechanism WHERE {
-  ?coding a licn:Coding ; licn:level ?level ; licn:mechanism/skos:prefLabel ?mechanism ; licn:citesEntry ?entry .
-  ?level skos:notation "network" .
-  ?entry licn:referenceNumber ?number .
-  OPTIONAL { ?study licn:studyEntry ?entry ; dcterms:title ?title }
-}
-ORDER BY ?number
-LIMIT 50
-"""
 
 
 def _text(message: str, status: int, **headers) -> PlainTextResponse:
@@ -130,6 +116,21 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 
     async def style(request: Request) -> Response:
         return FileResponse(TEMPLATES / "style.css", media_type="text/css")
+
+    async def vendored(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in paths.VENDORED or not (paths.VENDOR / paths.VENDORED[name]).is_file():
+            return _text(f"not found: /vendor/{name}", 404)
+        media = "text/css" if name.endswith(".css") else "text/javascript"
+        return FileResponse(paths.VENDOR / paths.VENDORED[name], media_type=media)
+
+    prefixes = docs.prefixes_json()
+
+    async def prefixes_file(request: Request) -> Response:
+        return Response(prefixes, media_type="application/json")
+
+    async def sparql_page(request: Request) -> Response:
+        return html(docs.sparql_page(time_limit, result_cap, live=True))
 
     async def favicon(request: Request) -> Response:
         return FileResponse(TEMPLATES / "favicon.svg", media_type="image/svg+xml")
@@ -266,8 +267,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
     def service_description(request: Request) -> Response:
         key = best_type(request.headers.get("accept"), GRAPH_OFFERS[:1] + [("text/html", "html")] + GRAPH_OFFERS[1:])
         if key == "html":
-            return html(docs.render_page("sparql.html", "sparql", live=True, title="SPARQL endpoint", time_limit=f"{time_limit:g}",
-                                     cap=result_cap, example=EXAMPLE_QUERY), vary=True)
+            return html(docs.sparql_page(time_limit, result_cap, live=True), vary=True)
         if key is None:
             return _text("the service description is available as " + ", ".join(m for m, _ in GRAPH_OFFERS), 406)
         graph = service_graph(base + "sparql", docs.base + "id/dataset/licn-kg", docs.triple_count, docs.graph_sizes,
@@ -315,7 +315,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         Route("/", landing), Route("/index.html", landing), Route("/style.css", style),
         Route("/favicon.ico", favicon), Route("/favicon.svg", favicon),
         Route("/studies", studies), Route("/studies.html", studies), Route("/studies.csv", studies),
-        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/sparql", sparql, methods=["GET", "POST"]), Route("/sparql.html", sparql_page),
+        Route("/vendor/{name:path}", vendored), Route("/prefixes.json", prefixes_file),
         Route("/.well-known/void", void),
         Route("/dumps", dumps_index), Route("/dumps/", dumps_index), Route("/dumps/{name}", dump),
         Route("/figures/{name}", figure),
