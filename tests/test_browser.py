@@ -250,3 +250,28 @@ def test_a_stored_query_opens_in_the_editor_and_downloads_as_csv(browser, server
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!window.licnYasgui"))
     text = browser.execute_script("return window.licnYasgui.getTab().getQuery()")
     assert "SELECT ?level ?kind" in text
+
+
+@pytest.mark.skipif(not (paths.VENDOR / paths.VENDORED["lunr/lunr.min.js"]).is_file(), reason="lunr.js is not installed (npm ci)")
+@pytest.mark.parametrize("where", ["server", "site"])
+def test_search_trust_and_reach_a_study(browser, server, dist, where):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    start = server + "/index.html" if where == "server" else (dist / "site" / "index.html").as_uri()
+    browser.get(start)
+    box = browser.find_element(By.CSS_SELECTOR, "header form.site-search input[name=q]")
+    box.send_keys("trust", Keys.ENTER)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li"))
+    results = browser.find_elements(By.CSS_SELECTOR, "#search-results li")
+    assert any("(study)" in r.text for r in results)
+    browser.save_screenshot(str(ARTIFACTS / f"search-{where}.png"))
+    study = next(r for r in results if "(study)" in r.text).find_element(By.TAG_NAME, "a")
+    title = study.text
+    study.click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "h1").text)
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith(title[:30])
+    if where == "site":
+        assert all(e.startswith("file://") for e in browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"))

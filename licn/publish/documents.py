@@ -733,6 +733,9 @@ class Documents:
     def dumps_page(self, downloads: list[dict], live: bool = False) -> str:
         return self.render_page("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
 
+    def search_page(self, live: bool = False) -> str:
+        return self.render_page("search.html", "search", live=live, title="Search")
+
     def prefixes_json(self) -> str:
         """The project's prefixes in the form the SPARQL editor's prefix completion reads (prefix -> IRI)."""
         return json.dumps(dict(sorted(self.prefixes.items())), indent=1) + "\n"

@@ -24,6 +24,7 @@ from ..query.parse import Rejected, query_form
 from ..query.results import format_result
 from ..serve.sparql import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT  # the live endpoint's bounds, which the pages state
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
+from .search import search_documents, search_index
 
 
 def _write(path: Path, content: str | bytes) -> None:
@@ -101,17 +102,19 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / "index.html", docs.landing(downloads, evidence_map))
     _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
     _write(site / "style.css", (TEMPLATES / "style.css").read_bytes())
+    store = oxigraph_store(out)
     _write(site / "favicon.svg", (TEMPLATES / "favicon.svg").read_bytes())
     for name, path in paths.VENDORED.items():
         if (paths.VENDOR / path).is_file():
             _write(site / "vendor" / name, (paths.VENDOR / path).read_bytes())
     _write(site / "sparql.html", docs.sparql_page(DEFAULT_TIME_LIMIT, DEFAULT_RESULT_CAP))
     _write(site / "prefixes.json", docs.prefixes_json())
+    _write(site / "search.html", docs.search_page())
+    _write(site / "search-index.js", "window.LICN_SEARCH = " + search_index(search_documents(store)) + ";\n")
     _write(site / ".htaccess", docs.env.get_template("htaccess").render(base=docs.base))
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 
     _write(site / "queries.html", docs.catalogue_page())
-    store = oxigraph_store(out)
     studies = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
     _write(site / "studies.html", docs.studies_page(studies))
     _write(site / "studies.csv", format_result(studies, "csv"))

@@ -40,6 +40,7 @@ from loaders.vocab import BASE
 
 from .. import paths
 from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
+from ..publish.search import search_documents, search_index
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected
@@ -135,7 +136,16 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
     async def favicon(request: Request) -> Response:
         return FileResponse(TEMPLATES / "favicon.svg", media_type="image/svg+xml")
 
-    studies_table = run_oxigraph(oxigraph_store(dist), bind(catalogue["studies"], {"scope": "all"}))
+    store = oxigraph_store(dist)
+    studies_table = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
+    search_script = "window.LICN_SEARCH = " + search_index(search_documents(store)) + ";\n"
+    search_html = docs.search_page(live=True)
+    del store
+
+    async def search(request: Request) -> Response:
+        if request.url.path.endswith(".js"):
+            return Response(search_script, media_type="text/javascript")
+        return html(search_html)
     studies_html = docs.studies_page(studies_table, live=True)
     studies_csv = format_result(studies_table, "csv")
 
@@ -314,6 +324,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
     routes = [
         Route("/", landing), Route("/index.html", landing), Route("/style.css", style),
         Route("/favicon.ico", favicon), Route("/favicon.svg", favicon),
+        Route("/search", search), Route("/search.html", search), Route("/search-index.js", search),
         Route("/studies", studies), Route("/studies.html", studies), Route("/studies.csv", studies),
         Route("/sparql", sparql, methods=["GET", "POST"]), Route("/sparql.html", sparql_page),
         Route("/vendor/{name:path}", vendored), Route("/prefixes.json", prefixes_file),

@@ -1,0 +1,52 @@
+"""The site's search: an index of studies, works and codebook concepts built with lunr (the Python
+implementation of lunr.js) and read in the browser by lunr.js, so that search works offline."""
+from __future__ import annotations
+
+import json
+
+from lunr import lunr
+
+from ..query.engines import run_text
+
+DOCUMENTS = """PREFIX licn: <https://w3id.org/licn/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX fabio: <http://purl.org/spar/fabio/>
+SELECT ?iri ?kind ?title ?authors ?body WHERE {
+  {
+    ?iri a fabio:Work ; rdfs:label ?l .
+    OPTIONAL { ?iri dcterms:title ?t }
+    OPTIONAL { ?iri licn:authors ?a }
+    OPTIONAL { ?iri licn:venue ?v }
+    OPTIONAL { SELECT ?iri (GROUP_CONCAT(DISTINCT ?ml; separator=" ") AS ?mechanisms) WHERE {
+        ?c licn:evidenceFrom ?iri ; licn:mechanism/skos:prefLabel ?ml } GROUP BY ?iri }
+    BIND(IF(EXISTS { ?iri a licn:Study }, "study", "work") AS ?kind)
+    BIND(STR(COALESCE(?t, ?l)) AS ?title)
+    BIND(COALESCE(STR(?a), "") AS ?authors)
+    BIND(CONCAT(COALESCE(STR(?v), ""), " ", COALESCE(?mechanisms, "")) AS ?body)
+  } UNION {
+    ?iri a skos:Concept ; skos:prefLabel ?p .
+    OPTIONAL { ?iri skos:definition ?d }
+    BIND("concept" AS ?kind)
+    BIND(STR(?p) AS ?title)
+    BIND("" AS ?authors)
+    BIND(COALESCE(STR(?d), "") AS ?body)
+  }
+}
+ORDER BY ?iri"""
+
+
+def search_documents(store) -> list[dict]:
+    rows = run_text(DOCUMENTS, store=store).as_dicts()
+    return [{"id": r["iri"], "kind": r["kind"], "title": r["title"], "authors": r["authors"], "body": r["body"]}
+            for r in rows]
+
+
+def search_index(documents: list[dict]) -> str:
+    """The lunr.js index of the documents and what a result shows (title and kind per IRI)."""
+    index = lunr(ref="id", fields=[{"field_name": "title", "boost": 5}, {"field_name": "authors", "boost": 2}, "body"],
+                 documents=documents)
+    shown = {d["id"]: {"title": d["title"], "kind": d["kind"]} for d in documents}
+    return json.dumps({"index": index.serialize(), "documents": shown}, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
