@@ -475,6 +475,29 @@ class Documents:
             return None
         return {"sources": sources, **{k: fields.get(k, []) for k in PROVENANCE}}
 
+    def provenance_blocks(self, topic, kind: str, root: str) -> list[dict]:
+        """Where each part of a resource comes from. For a study or work: first where its
+        bibliographic record was seen, then why it is a study of the review (or how a search found
+        it); its codings, each with its basis, follow in their own table."""
+        empty = {name: [] for name in PROVENANCE} | {"sources": [], "search": None, "reason": []}
+        blocks = []
+        if kind in ("study", "work"):
+            for identification in sorted(self.subjects("ontology#identifiedWork", topic), key=term_key):
+                found = self.provenance(identification, root)
+                if found:
+                    blocks.append({**empty, "heading": "Where its bibliographic record was seen", **found})
+            own = self.provenance(topic, root)
+            if own:
+                blocks.append({**empty, "heading": "Why it counts as one of the review's studies", **own})
+            for decision in sorted(self.subjects("ontology#screenedWork", topic), key=term_key):
+                search = self.value(decision, "ontology#search")
+                blocks.append({**empty, "heading": "How a search beyond the review found it",
+                               "search": self.view(search, root) if search is not None else None,
+                               "reason": [self.view(v, root) for v in self.values(decision, "ontology#reason")]})
+            return blocks
+        own = self.provenance(topic, root)
+        return [{**empty, "heading": "Where this comes from", **own}] if own else []
+
     def statements(self, subject, root: str) -> list[dict]:
         groups = defaultdict(list)
         for predicate, obj, graph in self.out.get(subject, ()):
@@ -574,7 +597,7 @@ class Documents:
                 query_page = f"{root}queries/{query_name.value}.html"
         return {
             "title": self.label(topic), "iri": topic.value, "kind": kind, "types": types,
-            "formats": self.formats_of(name), "provenance": self.provenance(topic, root),
+            "formats": self.formats_of(name), "provenance": self.provenance_blocks(topic, kind, root),
             "statements": self.statements(topic, root), "referenced_by": self.referenced_by(topic, root),
             "codings": self.codings(topic, root), "query_page": query_page,
             "show_study": kind not in ("study", "work", "reference"),
