@@ -9,10 +9,12 @@ NODE_STAMP := node_modules/.installed
 
 .PHONY: run test build bench bench-quick system-deps clean
 
+# PYTHONWARNINGS: setuptools' notes on editable installs (a folder named like the package) are for
+# projects that are not laid out as this one is; they would only clutter the output.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,pandas]' --config-settings editable_mode=compat
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[test,pandas]'
 	touch $(STAMP)
 
 # Browser libraries the pages serve themselves (YASGUI, lunr.js), from package-lock.json. Without npm
@@ -60,7 +62,7 @@ WRK_DEP = @command -v wrk >/dev/null 2>&1 || { \
 	  fi; }
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test,pandas,bench]' --config-settings editable_mode=compat
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[test,pandas,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
