@@ -23,6 +23,7 @@ from loaders.vocab import LICN
 from . import paths
 from .dumps import void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
+from .publish.exports import write_exports
 from .publish.figures import write_figures
 from .publish.site import finish_site, write_site_documents
 from .query.catalogue import catalogue_triples
@@ -161,6 +162,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
             write_dumps(store, staging)
             void = void_graph(store, staging, about)
             (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
+            write_exports(store, staging)
             del store, void
             phases["serialise"] = time.perf_counter() - t
             if site:

@@ -242,3 +242,21 @@ def test_each_statement_stands_in_exactly_one_layer(dist):
     lines = (dist / "licn.nq").read_text(encoding="utf-8").splitlines()
     triples = [line.rsplit(" <", 1)[0] for line in lines]
     assert len(triples) == len(set(triples))
+
+
+def test_the_bibliography_and_the_codings_download_for_reference_managers(dist):
+    import csv
+    import io
+
+    import bibtexparser
+    import rispy
+    library = bibtexparser.parse_string((dist / "bibliography.bib").read_text(encoding="utf-8"))
+    records = rispy.loads((dist / "bibliography.ris").read_text(encoding="utf-8"))
+    assert not library.failed_blocks and len(library.entries) == len(records) >= 70
+    tsasis = next(e for e in library.entries if e.key == "ref-58")
+    assert "Tsasis" in tsasis.fields_dict["author"].value and "Reference 58" in tsasis.fields_dict["note"].value
+    codings = list(csv.DictReader(io.StringIO((dist / "codings.csv").read_text(encoding="utf-8"))))
+    g = Graph()
+    g.parse(dist / "licn.nt")
+    assert len(codings) == len(set(g.subjects(RDF.type, LICN.Coding)))
+    assert (dist / "site" / "dumps" / "bibliography.ris").read_bytes() == (dist / "bibliography.ris").read_bytes()

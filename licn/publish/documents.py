@@ -108,8 +108,9 @@ LANDING_COUNTS = [("ReviewedStudy", "reviewed studies", "study"),
 def dump_list(dist: Path) -> list[dict]:
     """The dumps in dist/ that the landing and download pages offer, with their sizes."""
     from ..dumps import DUMPS
+    from .exports import EXPORTS
     found = []
-    for name, media in sorted((d.name, d.media) for d in DUMPS) + [("void.ttl", "text/turtle")]:
+    for name, media in sorted((d.name, d.media) for d in DUMPS) + [("void.ttl", "text/turtle")] + sorted(EXPORTS.items()):
         path = Path(dist) / name
         if path.exists():
             size = path.stat().st_size
