@@ -115,7 +115,9 @@ def test_curl_turtle_for_every_study(client, dist):
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/turtle")
             doc = parse(response.content, "text/turtle")
-            assert set(doc.triples((study, None, None))) == set(g.triples((study, None, None)))
+            in_dataset = (study, URIRef("http://rdfs.org/ns/void#inDataset"), URIRef(BASE + "id/dataset/licn-kg"))
+            assert in_dataset in doc  # every document links to the dataset (and the dataset to its licence)
+            assert set(doc.triples((study, None, None))) - {in_dataset} == set(g.triples((study, None, None)))
 
 
 @pytest.mark.parametrize("suffix", sorted(SUFFIX_TYPES))
@@ -201,7 +203,11 @@ def test_study_page_links_both_ways_with_provenance(client):
     study = client.get("/id/study/ref-58.html").text
     assert "Reframing the challenges to integrated care" in study
     assert 'href="../../id/reference/58.html"' in study  # study -> its reference entry
-    assert "Where this comes from" in study and 'href="../../id/source/rw.html"' in study  # provenance
+    record = study.index("Where its bibliographic record was seen")
+    inclusion = study.index("Why it counts as one of the review's studies")
+    assert record < inclusion < study.index("Codings (")  # the record first, then the inclusion, then the codings
+    assert 'href="../../id/source/pmc-tsasis.html"' in study[record:inclusion]
+    assert 'href="../../id/source/rw.html"' in study[inclusion:]
     assert "inferred" in study and "Medium" in study
     assert "Codings (" in study and "../../id/coding/" in study
     entry = client.get("/id/reference/58.html").text

@@ -81,8 +81,10 @@ def built_nquads(dist: Path) -> Path:
 def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT,
                result_cap: int = DEFAULT_RESULT_CAP, workers: int = 2, queries: Path = paths.QUERIES,
                max_pending: int | None = None, query_memory: int = DEFAULT_QUERY_MEMORY) -> Starlette:
-    """The ASGI application over a built dist/ folder; worker processes start with the app."""
-    dist = Path(dist)
+    """The ASGI application over a built dist/ folder; worker processes start with the app. A build
+    swaps dist/ for a new version folder: the server keeps reading the version it started with, so it
+    never serves a mix of two builds (restart it to serve a new one)."""
+    dist = Path(dist).resolve()
     nq = built_nquads(dist)
     base = base_iri or BASE
     base = base if base.endswith("/") else base + "/"
