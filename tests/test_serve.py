@@ -204,7 +204,7 @@ def test_study_page_links_both_ways_with_provenance(client):
     assert "Reframing the challenges to integrated care" in study
     assert 'href="../../id/reference/58.html"' in study  # study -> its reference entry
     record = study.index("Where its bibliographic record was seen")
-    inclusion = study.index("Why it counts as one of the review's studies")
+    inclusion = study.index("Why it counts as one of the review")
     assert record < inclusion < study.index("Codings (")  # the record first, then the inclusion, then the codings
     assert 'href="../../id/source/pmc-tsasis.html"' in study[record:inclusion]
     assert 'href="../../id/source/rw.html"' in study[inclusion:]
