@@ -275,3 +275,49 @@ def test_search_trust_and_reach_a_study(browser, server, dist, where):
     if where == "site":
         assert all(e.startswith("file://") for e in browser.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)"))
+
+
+@pytest.mark.parametrize("where", ["server", "site"])
+def test_evidence_map_switches_scope_and_filters_by_country(browser, server, dist, where):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    start = (server + "/figures/evidence-map.html" if where == "server"
+             else (dist / "site" / "figures" / "evidence-map.html").as_uri())
+    browser.get(start)
+    browser.find_element(By.ID, "scope-switch").find_element(By.LINK_TEXT, "as extended").click()
+    wait_for_url(browser, "evidence-map-extended.html")
+
+    def counts():
+        return {td.get_attribute("data-cell"): int(td.find_element(By.CLASS_NAME, "filtered-count").text)
+                for td in browser.find_elements(By.CSS_SELECTOR, "#filtered td[data-cell]")}
+
+    everything = counts()
+    assert sum(everything.values()) > 0 and everything["network-media"] > 0
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-filter=countries]")).select_by_visible_text("Canada")
+    canada = counts()
+    assert 0 < sum(canada.values()) < sum(everything.values())
+    assert all(canada[k] <= everything[k] for k in everything)
+    listed = browser.find_elements(By.CSS_SELECTOR, "#filtered td[data-cell] li a:not(.doi)")
+    assert listed and all(a.get_attribute("href").endswith(".html") for a in listed)
+    browser.save_screenshot(str(ARTIFACTS / f"evidence-map-filtered-{where}.png"))
+
+
+PAGES = ["/", "/studies.html", "/search.html?q=trust", "/sparql.html", "/queries/cell-items", "/id/study/ref-58.html",
+         "/figures/evidence-map.html", "/figures/index.html", "/codebook.html", "/dumps/index.html"]
+
+
+def test_no_page_loads_anything_from_another_host(browser, server):
+    import time
+    for page in PAGES:
+        browser.get(server + page)
+        time.sleep(0.5)
+        loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert all(name.startswith(server) for name in loaded), (page, loaded)
+        assert browser.find_elements(*By_css("header.site nav")), page
+        assert browser.title.endswith("LICN-KG") or "LICN-KG" in browser.title, page
+
+
+def By_css(selector):
+    from selenium.webdriver.common.by import By
+    return By.CSS_SELECTOR, selector

@@ -82,11 +82,11 @@ class Data:
 
 # ---------------------------------------------------------------------------------------- data
 
-FIGURE_QUERIES = ("evidence-gaps", "figure-table1-totals", "coverage",
+FIGURE_QUERIES = ("evidence-gaps", "figure-map-codings", "figure-table1-totals", "coverage",
                   "publication-years", "since-2009", "studies-per-theory", "mechanism-network")
 
 
-SCOPED = ("evidence-gaps", "cell-items")  # the queries that take scope=review|all
+SCOPED = ("evidence-gaps", "cell-items", "figure-map-codings")  # the queries that take scope=review|all
 
 
 def load_data(dist: Path, scope: str = "review") -> Data:
@@ -516,7 +516,7 @@ def draw_theories(data: Data, out: Path, title: str, caption: str) -> None:
 
 def _env():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+    return Environment(loader=FileSystemLoader([str(TEMPLATES), str(TEMPLATES.parent)]), autoescape=select_autoescape(["html"]),
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
@@ -570,6 +570,11 @@ def evidence_map_cells(data: Data) -> list[dict]:
 
 def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo, other: str | None = None) -> None:
     cells = evidence_map_cells(data)
+    filters = [{k: ("" if v is None else str(v)) for k, v in row.items()} for row in data.dicts("figure-map-codings")]
+    listed = lambda column: sorted({v for row in filters for v in row[column].split(", ") if v})  # noqa: E731
+    order = ["high", "medium-high", "medium", "low-medium", "low"]
+    filter_values = {"countries": listed("countries"), "settings": listed("settings"),
+                     "confidence": [c for c in order if c in listed("confidence")]}
     svg_inline = svg[svg.index("<svg"):]
     svg_inline = re.sub(r"<metadata>.*?</metadata>\s*", "", svg_inline, flags=re.DOTALL)
     levels = list(dict.fromkeys(c["level"] for c in cells))
@@ -577,7 +582,8 @@ def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo, o
     grid = [[next(c for c in cells if c["level"] == lv and c["kind"] == k) for k in kinds] for lv in levels]
     html = _env().get_template("evidence-map.html").render(
         title=info.title, caption=info.caption, svg=svg_inline, kinds=kinds, grid=grid,
-        data_json=_json_script({c["key"]: c for c in cells}), scope=data.scope, other=other)
+        data_json=_json_script({c["key"]: c for c in cells}), scope=data.scope, other=other, root="../",
+        filter_json=_json_script(filters), filter_values=filter_values, base=BASE)
     (out / f"{info.name}.html").write_text(html, encoding="utf-8")
 
 
@@ -692,7 +698,7 @@ def network_layout(data: Data) -> dict:
 
 def write_network_html(data: Data, out: Path, info: FigureInfo) -> None:
     layout = network_layout(data)
-    html = _env().get_template("mechanism-network.html").render(title=info.title, caption=info.caption, **layout)
+    html = _env().get_template("mechanism-network.html").render(title=info.title, caption=info.caption, root="../", **layout)
     (out / "mechanism-network.html").write_text(html, encoding="utf-8")
 
 
@@ -700,7 +706,7 @@ def write_index(out: Path, infos: list[FigureInfo]) -> None:
     manifest = [{"name": i.name, "title": i.title, "caption": i.caption, "files": i.files, "queries": i.queries}
                 for i in infos]
     (out / "figures.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    html = _env().get_template("index.html").render(figures=infos)
+    html = _env().get_template("index.html").render(figures=infos, root="../")
     (out / "index.html").write_text(html, encoding="utf-8")
 
 
