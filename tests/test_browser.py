@@ -137,11 +137,13 @@ def test_stored_query_page(browser, server):
     browser.save_screenshot(str(ARTIFACTS / "query-parameter.png"))
 
 
-def test_studies_table_filters_sorts_and_exports(browser, server, tmp_path):
+@pytest.mark.parametrize("where", ["server", "site"])
+def test_studies_table_filters_sorts_and_exports(browser, server, dist, tmp_path, where):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    browser.get(server + "/studies.html")
+    _downloads(browser, tmp_path)
+    browser.get(server + "/studies.html" if where == "server" else (dist / "site" / "studies.html").as_uri())
     assert browser.title == "Studies · LICN-KG"
     rows = lambda: [r for r in browser.find_elements(By.CSS_SELECTOR, "#studies tbody tr") if r.is_displayed()]  # noqa: E731
     everything = len(rows())
@@ -156,11 +158,11 @@ def test_studies_table_filters_sorts_and_exports(browser, server, tmp_path):
     browser.find_element(By.ID, "q").send_keys("trust")
     trusted = rows()
     assert trusted and all("trust" in r.text.lower() for r in trusted)
-    browser.save_screenshot(str(ARTIFACTS / "studies-filtered.png"))
-    exported = browser.execute_script("""
-        var keys = Array.prototype.map.call(document.querySelectorAll('#studies thead th'), c => c.dataset.key);
-        return Array.prototype.filter.call(document.querySelectorAll('#studies tbody tr'), r => !r.hidden).length;""")
-    assert exported == len(trusted)
+    browser.save_screenshot(str(ARTIFACTS / f"studies-filtered-{where}.png"))
+    browser.find_element(By.ID, "export").click()
+    exported = _wait_for_file(tmp_path, "studies-filtered*.csv").read_text(encoding="utf-8").splitlines()
+    assert exported[0].startswith("reference,label,authors,year") and len(exported) == len(trusted) + 1
+    assert all("practices" in line for line in exported[1:])
     # sorting by year, descending after two clicks
     browser.find_element(By.ID, "q").clear()
     Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=levels]")).select_by_index(0)
@@ -218,7 +220,7 @@ def test_sparql_editor_runs_a_query_shows_linked_results_and_downloads_csv(brows
     from selenium.webdriver.support.ui import WebDriverWait
 
     _downloads(browser, tmp_path)
-    browser.get(server + "/sparql.html")
+    browser.get(server + "/sparql")  # a browser asking the endpoint itself gets the editor
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return !!window.licnYasgui"))
     editor = browser.find_element(By.CSS_SELECTOR, ".yasqe .CodeMirror")
     browser.execute_script("arguments[0].CodeMirror.setValue('')", editor)
@@ -235,6 +237,17 @@ def test_sparql_editor_runs_a_query_shows_linked_results_and_downloads_csv(brows
     assert csv_file.read_text(encoding="utf-8").splitlines()[0].strip().strip('"') == "study"
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert loaded and all(name.startswith(server) for name in loaded), loaded
+
+
+def test_a_stored_query_downloads_as_csv_from_the_static_site(browser, dist, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    _downloads(browser, tmp_path)
+    browser.get((dist / "site" / "queries" / "table1-matrix.html").as_uri())
+    link = browser.find_element(By.LINK_TEXT, "CSV")
+    target = dist / "site" / "queries" / "table1-matrix.csv"
+    assert link.get_attribute("href") == target.as_uri()
+    assert target.read_text(encoding="utf-8").startswith("level,kind,")
 
 
 @EDITOR
