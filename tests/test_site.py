@@ -171,7 +171,8 @@ def test_site_written_by_several_processes_is_the_same(dist, tmp_path, monkeypat
 
     copy = tmp_path / "dist"
     copy.mkdir()
-    for name in ("licn.nq", "licn.nt", "licn.ttl", "licn.trig", "licn.jsonld", "void.ttl"):
+    for name in ("licn.nq", "licn.nt", "licn.ttl", "licn.trig", "licn.jsonld", "void.ttl",
+                 "bibliography.bib", "bibliography.ris", "codings.csv"):
         (copy / name).write_bytes((dist / name).read_bytes())
     (copy / "figures").symlink_to(dist / "figures")
     monkeypatch.setattr(licn.publish.site, "RESOURCES_PER_PROCESS", 100)

@@ -75,7 +75,7 @@ LIST_COLUMNS = {
     "figure": [("Value", (RDF + "value",)), ("Status", ("ontology#evidenceStatus",))],
 }
 KIND_TITLES = {
-    "study": "Reviewed studies", "reference": "Reference entries", "work": "Cited works", "coding": "Codings",
+    "study": "Reviewed studies", "reference": "Reference entries", "work": "Works (cited by the review, or studies found since)", "coding": "Codings",
     "item": "Table 1 items", "claim": "Prose claims", "cell": "Table 1 cells", "figure": "Reported figures",
     "source": "Source records", "identification": "Identifications", "setting": "Setting statements",
     "avenue": "Research avenues", "gap": "Knowledge gaps", "method": "Method facts", "query": "Stored queries",
@@ -553,7 +553,9 @@ class Documents:
                 "entry": self.view(entry, root) if entry is not None else None,
                 "study": self.view(study, root) if study is not None else None,
                 "level": one("ontology#level"), "kind": one("ontology#kind"), "mechanism": one("ontology#mechanism"),
-                "claim": one("ontology#claim"), "status": one("ontology#evidenceStatus"),
+                "claim": one("ontology#claim"),
+                "basis": one("ontology#basis") if self.value(coding, "ontology#claim") is None else None,
+                "status": one("ontology#evidenceStatus"),
                 "confidence": one("ontology#confidence"),
                 "sources": [self.view(s, root) for s in self.values(coding, PROV + "wasDerivedFrom")],
             })
