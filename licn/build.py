@@ -24,8 +24,6 @@ from . import paths
 from .dumps import void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
 from .publish.exports import write_exports
-from .publish.figures import write_figures
-from .publish.site import finish_site, write_site_documents
 from .query.catalogue import catalogue_triples
 from .query.checks import run_checks
 from .validate import validate_store
@@ -133,50 +131,86 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         del layers
         phases["load"] = time.perf_counter() - start
 
-        t = time.perf_counter()
-        shared = shared_triples(store)
-        if shared:
-            problems.append(f"{len(shared)} statement(s) stand in more than one layer:\n" + "\n".join(f"  {s}" for s in shared))
-        conforms, violations = validate_store(store)
-        if not conforms:
-            problems.append(f"the graph does not conform to the shapes ({len(violations)} violation(s)):\n"
-                            + "\n".join(f"  {v}" for v in violations))
-        phases["validate"] = time.perf_counter() - t
-        t = time.perf_counter()
-        failures = run_checks(store)
-        if failures:
-            problems.append("the violation checks found problems:\n" + "\n".join(failures))
-        phases["checks"] = time.perf_counter() - t
-        if problems:
-            raise BuildError("\n".join(problems))
-        counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.ReviewedStudy, LICN.Coding)}
-        triples = len(store)
-
-        folder = versions_dir(out)
-        folder.mkdir(exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix="build-", dir=folder))
-        staging.chmod(0o755)
-        kept = []
-        try:
+        with beside(validate_store, store) as shacl:  # on the other core, while this one goes on
             t = time.perf_counter()
-            write_dumps(store, staging)
-            void = void_graph(store, staging, about)
-            (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
-            write_exports(store, staging)
-            del store, void
-            phases["serialise"] = time.perf_counter() - t
-            if site:
-                _publish(staging, phases)
-            else:
-                kept = _keep_previous_site(out, staging)
-            _publish_version(staging, out)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            shared = shared_triples(store)
+            if shared:
+                problems.append(f"{len(shared)} statement(s) stand in more than one layer:\n"
+                                + "\n".join(f"  {s}" for s in shared))
+            failures = run_checks(store)
+            if failures:
+                problems.append("the violation checks found problems:\n" + "\n".join(failures))
+            phases["checks"] = time.perf_counter() - t
+            counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.ReviewedStudy, LICN.Coding)}
+            triples = len(store)
+            folder = versions_dir(out)
+            folder.mkdir(exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix="build-", dir=folder))
+            staging.chmod(0o755)
+            kept = []
+            try:
+                if not problems:
+                    t = time.perf_counter()
+                    write_dumps(store, staging)
+                    void = void_graph(store, staging, about)
+                    (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
+                    write_exports(store, staging)
+                    phases["serialise"] = time.perf_counter() - t
+                del store
+                t = time.perf_counter()
+                conforms, violations = shacl()
+                phases["SHACL, after the dumps"] = time.perf_counter() - t
+                if not conforms:
+                    problems.append(f"the graph does not conform to the shapes ({len(violations)} violation(s)):\n"
+                                    + "\n".join(f"  {v}" for v in violations))
+                if problems:
+                    raise BuildError("\n".join(problems))
+                if site:
+                    _publish(staging, phases)
+                else:
+                    kept = _keep_previous_site(out, staging)
+                _publish_version(staging, out)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
         _tidy(out)
     return BuildResult(out=out, triples=triples, studies=counts[LICN.Study], reviewed=counts[LICN.ReviewedStudy],
                        codings=counts[LICN.Coding],
                        seconds=time.perf_counter() - start, phases=phases, kept=kept)
+
+
+@contextlib.contextmanager
+def beside(function, *args):
+    """function(*args) in a forked process (sharing this one's memory as it was), while this one goes
+    on; yields a callable that waits for the result. The process is stopped when the block is left."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def run():
+        try:
+            send.send((True, function(*args)))
+        except Exception as exc:  # reported by the parent, in one line
+            send.send((False, f"{type(exc).__name__}: {exc}"))
+
+    child = context.Process(target=run, daemon=True)
+    child.start()
+    send.close()
+
+    def result():
+        try:
+            ok, value = receive.recv()
+        except EOFError:
+            raise BuildError(f"{function.__name__} stopped (exit code {child.join() or child.exitcode})") from None
+        if not ok:
+            raise BuildError(f"{function.__name__} failed: {value}")
+        return value
+    try:
+        yield result
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
 
 
 def _count_instances(store, cls) -> int:
@@ -198,6 +232,9 @@ def _keep_previous_site(out: Path, staging: Path) -> list[str]:
 def _publish(staging: Path, phases: dict) -> None:
     """Figures and the static site, from the dumps in staging. The figures (mostly matplotlib) are
     drawn in a second process while this one writes the site's documents, so their phases overlap."""
+    from .publish.figures import write_figures
+    from .publish.site import finish_site, write_site_documents
+
     t = time.perf_counter()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as background:
         figures = background.submit(_timed, write_figures, staging, staging / "figures")

@@ -2,7 +2,9 @@
 
 N-Triples and N-Quads come from pyoxigraph with their lines sorted, so that the same data gives the
 same bytes; Turtle and TriG are pyoxigraph's writers fed in that sorted order, with the project's
-prefixes; JSON-LD is rdflib's writer, compacted with the prefixes as its context."""
+prefixes; JSON-LD is pyoxigraph's writer too, in expanded form (rdflib's compaction costs ~80 s at 10^4
+studies, pyld's more); the per-resource documents of the site are compacted with the project's context
+by rdflib (`jsonld`)."""
 from __future__ import annotations
 
 import hashlib
@@ -31,15 +33,15 @@ DUMPS = (
     Dump("licn.trig", "application/trig", "TriG, one named graph per layer"),
     Dump("licn.nt", "application/n-triples", "N-Triples, sorted, all layers together"),
     Dump("licn.ttl", "text/turtle", "Turtle, all layers together"),
-    Dump("licn.jsonld", "application/ld+json", "JSON-LD, all layers together"),
+    Dump("licn.jsonld", "application/ld+json", "JSON-LD, expanded, all layers together"),
 )
 DATASET = ID["dataset/licn-kg"]
 PREFIX_IRIS = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
 
 
-def sorted_lines(text: bytes) -> bytes:
+def sorted_lines(text: bytes) -> list[bytes]:
     """The lines of an N-Triples or N-Quads document, sorted, each once."""
-    return b"".join(sorted(set(text.splitlines(keepends=True))))
+    return sorted(set(text.splitlines(keepends=True)))
 
 
 def layer_names(store: ox.Store) -> list[ox.NamedNode]:
@@ -47,19 +49,22 @@ def layer_names(store: ox.Store) -> list[ox.NamedNode]:
 
 
 def write_dumps(store: ox.Store, out: Path) -> None:
-    """Every dump of the store into out/."""
-    (out / "licn.nq").write_bytes(sorted_lines(store.dump(format=ox.RdfFormat.N_QUADS)))
-    layers = {g: sorted_lines(ox.serialize((q.triple for q in store.quads_for_pattern(None, None, None, g)),
-                                           format=ox.RdfFormat.N_TRIPLES) or b"")
+    """Every dump of the store into out/. The sorted lines go straight to the files, and Turtle and
+    JSON-LD are read back from licn.nt, so that no second copy of a whole dump is held in memory."""
+    with open(out / "licn.nq", "wb") as f:
+        f.writelines(sorted_lines(store.dump(format=ox.RdfFormat.N_QUADS)))
+    layers = {g: b"".join(sorted_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
               for g in layer_names(store)}
-    union = sorted_lines(b"".join(layers.values()))
-    (out / "licn.nt").write_bytes(union)
-    triples = ox.parse(union, format=ox.RdfFormat.N_TRIPLES)
-    ox.serialize(triples, str(out / "licn.ttl"), format=ox.RdfFormat.TURTLE, prefixes=PREFIX_IRIS)
+    with open(out / "licn.nt", "wb") as f:
+        f.writelines(sorted(set().union(*(lines.splitlines(keepends=True) for lines in layers.values()))))
     quads = (ox.Quad(t.subject, t.predicate, t.object, g)
              for g, lines in layers.items() for t in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES))
     ox.serialize(quads, str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
-    (out / "licn.jsonld").write_text(jsonld(ox.parse(union, format=ox.RdfFormat.N_TRIPLES)), encoding="utf-8")
+    del layers
+    nt = str(out / "licn.nt")
+    ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.ttl"),
+                 format=ox.RdfFormat.TURTLE, prefixes=PREFIX_IRIS)
+    ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.jsonld"), format=ox.RdfFormat.JSON_LD)
 
 
 def _in_order(value):
@@ -131,7 +136,7 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
             continue
         key = name.value[len(str(GRAPH)):]
         layer = ID[f"dataset/licn-kg/graph/{key}"]
-        size = sum(1 for _ in store.quads_for_pattern(None, None, None, name))
+        size = _count(store, f"GRAPH <{name.value}> {{ ?s ?p ?o }}")
         g += [(d, VOID.subset, layer), (layer, RDF.type, VOID.Dataset), (layer, RDFS.label, Literal(key)),
               (layer, DCTERMS.identifier, URIRef(name.value)), (layer, VOID.triples, Literal(size))]
     for dump in DUMPS:
