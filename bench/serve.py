@@ -30,6 +30,8 @@ AGGREGATE = ("PREFIX licn: <https://w3id.org/licn/ontology#> "
              "SELECT ?level (COUNT(?c) AS ?codings) (COUNT(DISTINCT ?e) AS ?entries) "
              "WHERE { ?c a licn:Coding ; licn:level ?level ; licn:citesEntry ?e } GROUP BY ?level ORDER BY ?level")
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+# Legal but heavy: a three-way cross join that no server finishes inside its time limit.
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 RESULTS_JSON = "application/sparql-results+json"
 TURTLE = "text/turtle"
 KINDS = ("dereference", "point", "aggregate")
@@ -285,6 +287,69 @@ def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: fl
     finally:
         server.stop()
     return out
+
+
+def light_under_heavy(server: Server, ready_timeout: float, heavy: int = 100, light: int = 200) -> dict:
+    """p50/p99 of a light request (the point query) while `heavy` heavy queries are sent at once,
+    each on its own connection; and what became of the heavy ones (answered, refused, timed out)."""
+    import concurrent.futures
+
+    out: dict = {"server": server.name, "heavy_sent": heavy}
+    try:
+        server.start(ready_timeout)
+        heavy_url, accept = server.urls["heavy"]
+        statuses: list = []
+
+        def send_heavy():
+            try:
+                statuses.append(_get(heavy_url, accept, timeout=60)[0])
+            except (OSError, urllib.error.URLError) as exc:
+                statuses.append(type(exc).__name__)
+        pool = concurrent.futures.ThreadPoolExecutor(heavy)
+        started = [pool.submit(send_heavy) for _ in range(heavy)]
+        time.sleep(1.0)  # every heavy query has arrived
+        url, accept = server.urls["point"]
+        latencies, codes = [], []
+        deadline = time.monotonic() + 60
+        for _ in range(light):
+            if time.monotonic() > deadline:
+                break
+            t = time.perf_counter()
+            try:
+                codes.append(_get(url, accept, timeout=30)[0])
+            except (OSError, urllib.error.URLError) as exc:
+                codes.append(type(exc).__name__)
+            latencies.append((time.perf_counter() - t) * 1e3)
+        heavy_pending = sum(not f.done() for f in started)
+        pool.shutdown(wait=True, cancel_futures=False)
+        latencies.sort()
+        out.update({
+            "light_sent": len(latencies), "light_statuses": {str(c): codes.count(c) for c in set(codes)},
+            "p50_ms": latencies[len(latencies) // 2] if latencies else None,
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
+            "max_ms": latencies[-1] if latencies else None,
+            "heavy_still_waiting_after_light": heavy_pending,
+            "heavy_statuses": {str(c): statuses.count(c) for c in set(statuses)}})
+    except Exception as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"[:1500]
+    finally:
+        server.stop()
+    return out
+
+
+def run_latency_bench(dist: Path, work: Path, ready_timeout: float = 300.0) -> dict:
+    """light_under_heavy on `licn serve` (default workers) and on `oxigraph serve` with the same 10 s limit."""
+    bin_dir = Path(sys.executable).parent
+    port = free_port()
+    licn = Server("licn serve", [str(bin_dir / "licn"), "serve", "--dist", str(dist), "--host", HOST, "--port", str(port)],
+                  port, {"point": (_url(port, "/sparql", POINT), RESULTS_JSON),
+                         "heavy": (_url(port, "/sparql", HEAVY), RESULTS_JSON)})
+    result = {"licn": light_under_heavy(licn, ready_timeout)}
+    ox_server = oxigraph_server(bin_dir, dist, work / "oxigraph-db")
+    ox_server.argv += ["--timeout-s", "10"]
+    ox_server.urls["heavy"] = (_url(ox_server.port, "/query", HEAVY), RESULTS_JSON)
+    result["oxigraph"] = light_under_heavy(ox_server, ready_timeout)
+    return result
 
 
 def have_wrk() -> bool:

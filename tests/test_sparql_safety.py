@@ -12,7 +12,7 @@ import pytest
 
 from licn.serve.app import create_app, serving
 from licn.serve.pool import QueryPool
-from licn.query.parse import Rejected
+from licn.query.parse import Rejected, is_lookup
 
 JSON = {"Accept": "application/sparql-results+json"}
 
@@ -261,6 +261,64 @@ def test_a_query_past_its_memory_bound_stops_its_worker_only(dist):
     refused, after = asyncio.run(scenario())
     assert refused.status == 503 and "memory" in refused.message
     assert b"true" in after[1]
+
+
+LOOKUPS = [
+    "SELECT ?p ?o WHERE { <https://w3id.org/licn/id/study/ref-58> ?p ?o }",
+    "PREFIX licn: <https://w3id.org/licn/ontology#> SELECT * WHERE { <https://w3id.org/licn/id/study/ref-58> "
+    "licn:studyEntry ?e . ?e ?p ?o OPTIONAL { ?o <http://www.w3.org/2000/01/rdf-schema#label> ?l } }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ex:p [ ex:q ?x ] }",
+    "DESCRIBE <https://w3id.org/licn/id/study/ref-58>",
+    "PREFIX ex: <http://a/> ASK { ex:s a ex:C }",
+    "PREFIX ex: <http://a/> CONSTRUCT { ex:s ?p ?o } WHERE { ex:s ?p ?o }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ex:p ?o . ?o ex:p ex:s }",
+]
+NOT_LOOKUPS = [
+    HEAVY, "SELECT * WHERE { ?s ?p ?o }", "PREFIX ex: <http://a/> SELECT * WHERE { ?s a ex:C }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ex:p* ?o }", "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ex:p/ex:q ?o }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ^ex:p ?o }", "PREFIX ex: <http://a/> SELECT * WHERE { ex:s !ex:p ?o }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ex:p|ex:q ?o }",
+    "PREFIX ex: <http://a/> SELECT (COUNT(*) AS ?n) WHERE { ex:s ?p ?o }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ?p ?o } ORDER BY ?o",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ?p ?o FILTER NOT EXISTS { ?x ?y ?o } }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { ex:s ?p ?o . ?a ?b ?c }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { VALUES ?s { ex:a } ?s ?p ?o }",
+    "PREFIX ex: <http://a/> SELECT * WHERE { { SELECT ?s WHERE { ex:a ?p ?s } } }",
+    "SELECT * WHERE { ?s <http://a/p> 'x' }", "SELECT * WHERE { }", "not a query",
+]
+
+
+def test_lookups_are_told_from_the_parse_tree():
+    assert [q for q in LOOKUPS if not is_lookup(q)] == []
+    assert [q for q in NOT_LOOKUPS if is_lookup(q)] == []
+
+
+def test_a_lookup_is_answered_while_heavy_queries_hold_every_general_worker(dist):
+    """Heavy queries fill the general worker and its queue; a lookup is answered before any of them."""
+    app = create_app(dist, time_limit=4, workers=1, max_pending=4)
+    finished: list[str] = []
+
+    def ask(url: str, query: str, label: str, statuses: list):
+        with httpx.Client(base_url=url, trust_env=False, timeout=30) as c:
+            statuses.append(c.get("/sparql", params={"query": query}, headers=JSON).status_code)
+        finished.append(label)
+
+    with serving(app) as url:
+        with httpx.Client(base_url=url, trust_env=False, timeout=30) as c:
+            assert c.get("/sparql", params={"query": "ASK {}"}, headers=JSON).status_code == 200
+        heavy_statuses: list = []
+        heavy = [threading.Thread(target=ask, args=(url, HEAVY, "heavy", heavy_statuses)) for _ in range(4)]
+        for t in heavy:
+            t.start()
+        time.sleep(1.0)  # the heavy ones are running or waiting
+        lookup_statuses: list = []
+        for query in LOOKUPS[:2]:
+            ask(url, query, "lookup", lookup_statuses)
+        for t in heavy:
+            t.join(30)
+    assert lookup_statuses == [200, 200]
+    assert finished[:2] == ["lookup", "lookup"], finished
+    assert heavy_statuses == [503] * 4  # the deadline of 4 s stopped every one of them
 
 
 def test_oversized_headers_are_refused(client):

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from loaders import vocab
 from loaders.vocab import BASE, PREFIXES
-from loaders.vocab import LICENCE as LICENCE_IRI
 
 from .. import __version__, paths
-from ..dumps import jsonld
+from ..dumps import DUMPS, jsonld
+from .exports import EXPORTS
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -36,55 +38,43 @@ FORMATS = {
 }
 FORMAT_NAMES = {"html": "HTML", "ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF/XML"}
 # Media types a client may send in Accept, in the server's order of preference for ties.
-ACCEPT = [("text/html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"), ("application/json", "jsonld"),
-          ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
+ACCEPT = [("text/html", "html"), ("text/turtle", "ttl"), ("application/ld+json", "jsonld"),
+          ("application/json", "jsonld"), ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
           ("application/xhtml+xml", "html"), ("application/x-turtle", "ttl")]
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-VOID_NS = "http://rdfs.org/ns/void#"
-PROV = "http://www.w3.org/ns/prov#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-BIRO = "http://purl.org/spar/biro/"
-FABIO = "http://purl.org/spar/fabio/"
-BIBO = "http://purl.org/ontology/bibo/"
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-LICENCE = str(LICENCE_IRI)
-
-PLAIN_TYPES = {XSD + t for t in ("string", "integer", "decimal", "double", "boolean")}
-TYPE = RDF + "type"
-LABELS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SKOS + "notation")
+# IRIs compared with the values of pyoxigraph terms, which are plain strings.
+LICENCE = str(vocab.LICENCE)
+TYPE = str(vocab.RDF.type)
+PLAIN_TYPES = {str(vocab.XSD[t]) for t in ("string", "integer", "decimal", "double", "boolean")}
+# Where a resource's label comes from, best first.
+LABELS = [str(p) for p in (vocab.SKOS.prefLabel, vocab.RDFS.label, vocab.DCTERMS.title, vocab.FOAF.name,
+                           vocab.SKOS.notation)]
 PROVENANCE = ("sourceNote", "locator", "evidenceStatus", "confidence", "kindStatus", "placementStatus",
               "inferredField", "unverifiedLead")
-# What a list page shows beside each resource's label: (column, path of predicates).
+# What a list page shows beside each resource's label: (column, path of predicates separated by
+# spaces), a predicate being an ontology term's name or an IRI.
+BIBLIOGRAPHIC_COLUMNS = [("Authors", "authors"), ("Year", vocab.FABIO.hasPublicationYear), ("Venue", "venue")]
+LEVEL_AND_KIND_COLUMNS = [("Level", "level"), ("Kind", "kind")]
 LIST_COLUMNS = {
-    "study": [("No.", ("ontology#studyEntry", "ontology#referenceNumber")), ("Authors", ("ontology#authors",)),
-              ("Year", (FABIO + "hasPublicationYear",)), ("Venue", ("ontology#venue",))],
-    "work": [("Authors", ("ontology#authors",)), ("Year", (FABIO + "hasPublicationYear",)), ("Venue", ("ontology#venue",))],
-    "reference": [("No.", ("ontology#referenceNumber",)), ("Work", (BIRO + "references",))],
-    "coding": [("Level", ("ontology#level",)), ("Kind", ("ontology#kind",)), ("Mechanism", ("ontology#mechanism",)),
-               ("Status", ("ontology#evidenceStatus",)), ("Confidence", ("ontology#confidence",))],
-    "item": [("Level", ("ontology#level",)), ("Kind", ("ontology#kind",))],
-    "claim": [("Level", ("ontology#level",)), ("Kind", ("ontology#kind",))],
-    "source": [("Address", (FOAF + "page",))],
-    "figure": [("Value", (RDF + "value",)), ("Status", ("ontology#evidenceStatus",))],
+    "study": [("No.", "studyEntry referenceNumber"), *BIBLIOGRAPHIC_COLUMNS],
+    "work": BIBLIOGRAPHIC_COLUMNS,
+    "reference": [("No.", "referenceNumber"), ("Work", vocab.BIRO.references)],
+    "coding": [*LEVEL_AND_KIND_COLUMNS, ("Mechanism", "mechanism"), ("Status", "evidenceStatus"),
+               ("Confidence", "confidence")],
+    "item": LEVEL_AND_KIND_COLUMNS,
+    "claim": LEVEL_AND_KIND_COLUMNS,
+    "source": [("Address", vocab.FOAF.page)],
+    "figure": [("Value", vocab.RDF.value), ("Status", "evidenceStatus")],
 }
 KIND_TITLES = {
-    "study": "Reviewed studies", "reference": "Reference entries", "work": "Works (cited by the review, or studies found since)", "coding": "Codings",
+    "study": "Reviewed studies", "reference": "Reference entries",
+    "work": "Works (cited by the review, or studies found since)", "coding": "Codings",
     "item": "Table 1 items", "claim": "Prose claims", "cell": "Table 1 cells", "figure": "Reported figures",
     "source": "Source records", "identification": "Identifications", "setting": "Setting statements",
     "avenue": "Research avenues", "gap": "Knowledge gaps", "method": "Method facts", "query": "Stored queries",
     "review": "The review", "person": "People", "dataset": "Dataset description",
 }
-EXAMPLE_QUERY = """PREFIX licn: <https://w3id.org/licn/ontology#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-
+EXAMPLE_QUERY = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("licn", "dcterms", "skos")) + """
 # Studies coded for a mechanism at the network level
 SELECT ?number ?title ?mechanism WHERE {
   ?coding a licn:Coding ; licn:level ?level ; licn:mechanism/skos:prefLabel ?mechanism ; licn:citesEntry ?entry .
@@ -103,16 +93,18 @@ LANDING_COUNTS = [("ReviewedStudy", "reviewed studies", "study"),
                   ("ProseClaim", "prose claims", "claim"), ("Mechanism", "leadership mechanisms", None),
                   ("ReportedFigure", "reported figures", "figure"), ("ResearchAvenue", "research avenues", "avenue"),
                   ("KnowledgeGap", "recorded knowledge gaps", "gap"), ("Source", "source records", "source")]
+STUDY_COLUMNS = (("reference", "No."), ("label", "Title or label"), ("authors", "Authors"), ("year", "Year"),
+                 ("venue", "Venue"), ("levels", "Levels"), ("kinds", "Kinds"), ("mechanisms", "Mechanisms"),
+                 ("countries", "Countries"), ("settings", "Care settings"), ("identified", "Identified"),
+                 ("reviewed", "Reviewed"), ("bases", "Basis"))
 
 
 def dump_list(dist: Path) -> list[dict]:
     """The dumps in dist/ that the landing and download pages offer, with their sizes."""
-    from ..dumps import DUMPS
-    from .exports import EXPORTS
     found = []
-    for name, media in sorted((d.name, d.media) for d in DUMPS) + [("void.ttl", "text/turtle")] + sorted(EXPORTS.items()):
-        path = Path(dist) / name
-        if path.exists():
+    offered = sorted((d.name, d.media) for d in DUMPS) + [("void.ttl", "text/turtle")] + sorted(EXPORTS.items())
+    for name, media in offered:
+        if (path := Path(dist) / name).exists():
             size = path.stat().st_size
             found.append({"name": name, "media": media, "bytes": size,
                           "size": f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"})
@@ -124,11 +116,9 @@ def natural_key(text: str):
 
 
 def term_key(term):
-    if isinstance(term, ox.NamedNode):
-        return (0, term.value, "", "")
-    if isinstance(term, ox.BlankNode):
-        return (1, term.value, "", "")
-    return (2, term.value, term.language or "", term.datatype.value if term.datatype else "")
+    if isinstance(term, ox.Literal):
+        return (2, term.value, term.language or "", term.datatype.value if term.datatype else "")
+    return (0 if isinstance(term, ox.NamedNode) else 1, term.value, "", "")
 
 
 def triple_key(t):
@@ -140,31 +130,24 @@ def best_type(accept: str | None, offers: list[tuple[str, str]] = ACCEPT) -> str
     None when it accepts none. No header, or */*, gets the first offer."""
     if not accept or not accept.strip():
         return offers[0][1]
-    ranges = []
+    ranges = {}  # media range -> q; the first of repeated ranges counts
     for part in accept.split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        media = pieces[0].lower()
-        if not media:
-            continue
+        media, *params = [p.strip() for p in part.split(";")]
         q = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.partition("=")
+        for name, _, value in (param.partition("=") for param in params):
             if name.strip().lower() == "q":
                 try:
                     q = max(0.0, min(1.0, float(value)))
                 except ValueError:
                     q = 0.0
-        ranges.append((media, q))
+        if media:
+            ranges.setdefault(media.lower(), q)
     best, best_q = None, 0.0
     for media, key in offers:
-        kind = media.split("/")[0]
-        match_q, specificity = None, -1
-        for rng, q in ranges:
-            spec = 2 if rng == media else 1 if rng == f"{kind}/*" else 0 if rng == "*/*" else -1
-            if spec > specificity:
-                match_q, specificity = q, spec
-        if match_q is not None and match_q > best_q:
-            best, best_q = key, match_q
+        # The most specific range naming the offer gives its q: the type itself, type/*, */*.
+        q = next((ranges[r] for r in (media, media.split("/")[0] + "/*", "*/*") if r in ranges), 0.0)
+        if q > best_q:
+            best, best_q = key, q
     return best
 
 
@@ -178,17 +161,13 @@ class View:
     note: str = ""  # language tag or short datatype of a literal
     external: bool = False
 
-    @property
-    def multiline(self) -> bool:
-        return self.kind == "literal" and "\n" in self.value
-
 
 def render_term(v: View | None) -> Markup:
     """A term as inline HTML: a link to its document, or the literal with its language or datatype."""
     if v is None:
         return Markup('<span class="none">–</span>')
     if v.kind == "literal":
-        html = (f'<pre class="literal">{escape(v.value)}</pre>' if v.multiline
+        html = (f'<pre class="literal">{escape(v.value)}</pre>' if "\n" in v.value
                 else f'<span class="literal">{escape(v.value)}</span>')
         return Markup(html + (f' <span class="note">{escape(v.note)}</span>' if v.note else ""))
     if v.kind == "bnode":
@@ -201,9 +180,7 @@ def render_term(v: View | None) -> Markup:
 
 def render_terms(views) -> Markup:
     views = list(views or [])
-    if not views:
-        return render_term(None)
-    return Markup("; ").join(render_term(v) for v in views)
+    return Markup("; ").join(render_term(v) for v in views) if views else render_term(None)
 
 
 class Documents:
@@ -217,48 +194,40 @@ class Documents:
         self.catalogue = catalogue if catalogue is not None else {}
         self.out = defaultdict(list)  # subject -> [(predicate, object, graph label)]
         self.inc = defaultdict(list)  # object IRI -> [(subject, predicate, graph label)]
-        self.graph_sizes = defaultdict(int)  # named graph IRI -> number of triples
-        for quad in quads:
-            if isinstance(quad.graph_name, ox.NamedNode):
-                self.graph_sizes[quad.graph_name.value] += 1
-        seen = set()
-        for quad, graph in [(q, self._graph_label(q.graph_name)) for q in quads] + [(q, "void.ttl") for q in extra]:
-            key = (quad.subject, quad.predicate, quad.object, graph)
-            if key in seen:
-                continue
-            seen.add(key)
-            self.out[quad.subject].append((quad.predicate, quad.object, graph))
-            if not isinstance(quad.object, ox.Literal):
-                self.inc[quad.object].append((quad.subject, quad.predicate, graph))
+        # named graph IRI -> number of triples
+        self.graph_sizes = Counter(q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode))
+        graphs = self.base + "graph/"
+        statements = [(q.subject, q.predicate, q.object, q.graph_name.value.removeprefix(graphs)
+                       if isinstance(q.graph_name, ox.NamedNode) else "default graph") for q in quads]
+        statements += [(q.subject, q.predicate, q.object, "void.ttl") for q in extra]
+        for subject, predicate, obj, graph in dict.fromkeys(statements):  # each statement once per graph
+            self.out[subject].append((predicate, obj, graph))
+            if not isinstance(obj, ox.Literal):
+                self.inc[obj].append((subject, predicate, graph))
         self.triple_count = len({(q.subject, q.predicate, q.object) for q in quads})
-        for values in self.out.values():
-            values.sort(key=lambda v: (term_key(v[0]), term_key(v[1]), v[2]))
-        for values in self.inc.values():
-            values.sort(key=lambda v: (term_key(v[0]), term_key(v[1]), v[2]))
-        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        for index in (self.out, self.inc):
+            for values in index.values():
+                values.sort(key=lambda v: (term_key(v[0]), term_key(v[1]), v[2]))
+        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=True)
         self.env.globals.update(term=render_term, terms=render_terms)
         self.prefixes = {k: str(v) for k, v in PREFIXES.items() if not str(v).startswith(BASE)}
         self.prefixes.update({"licn": self.ont + "#", "cb": self.cb + "#"})
+        self._views = {}  # (term, root) -> View: pages show the same terms many times
 
     @classmethod
     def from_dist(cls, dist: Path, base: str = BASE, catalogue=None) -> Documents:
-        quads = list(ox.parse(path=str(Path(dist) / "licn.nq"), format=ox.RdfFormat.N_QUADS))
+        quads = ox.parse(path=str(Path(dist) / "licn.nq"), format=ox.RdfFormat.N_QUADS)
         void = Path(dist) / "void.ttl"
-        extra = [ox.Quad(t.subject, t.predicate, t.object) for t in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE)] if void.exists() else []
+        extra = ox.parse(path=str(void), format=ox.RdfFormat.TURTLE) if void.exists() else []
         return cls(quads, base, extra, catalogue)
-
-    def _graph_label(self, graph) -> str:
-        if isinstance(graph, ox.NamedNode):
-            value = graph.value
-            return value.removeprefix(self.base + "graph/")
-        return "default graph"
 
     # -- looking things up ------------------------------------------------------------------
 
     def iri(self, name: str) -> ox.NamedNode:
-        """A full IRI as it is, or a name under the base such as 'ontology#Study'."""
-        return ox.NamedNode(name if "://" in name else self.base + name)
+        """A full IRI as it is, or an ontology term by its name such as 'Study'."""
+        return ox.NamedNode(name if "://" in name else f"{self.ont}#{name}")
 
     def values(self, subject, predicate: str) -> list:
         p = self.iri(predicate)
@@ -268,9 +237,15 @@ class Documents:
         found = self.values(subject, predicate)
         return found[0] if found else None
 
-    def path_values(self, subject, path) -> list:
+    def text(self, subject, predicate: str) -> str:
+        """The first value of predicate as text, or "" if there is none."""
+        found = self.value(subject, predicate)
+        return found.value if found is not None else ""
+
+    def path_values(self, subject, path: str) -> list:
+        """The values at the end of a path of predicates separated by spaces."""
         nodes = [subject]
-        for predicate in path:
+        for predicate in path.split():
             nodes = [o for n in nodes for o in self.values(n, predicate)]
         return nodes
 
@@ -278,17 +253,20 @@ class Documents:
         p = self.iri(predicate)
         return sorted({s for (s, pp, _) in self.inc.get(obj, ()) if pp == p}, key=term_key)
 
-    def types(self, subject) -> set[str]:
+    def named_under(self, prefix: str) -> list[ox.NamedNode]:
+        """The subjects whose IRI starts with prefix."""
+        return [s for s in self.out if isinstance(s, ox.NamedNode) and s.value.startswith(prefix)]
+
+    def types(self, subject) -> frozenset[str]:
         return self._types.get(subject, frozenset())
+
+    def is_a(self, subject, cls: str) -> bool:
+        return self.iri(cls).value in self.types(subject)
 
     @cached_property
     def _types(self) -> dict:
-        found = defaultdict(set)
-        for subject, values in self.out.items():
-            for p, o, _ in values:
-                if p.value == TYPE and isinstance(o, ox.NamedNode):
-                    found[subject].add(o.value)
-        return {s: frozenset(t) for s, t in found.items()}
+        return {subject: frozenset(o.value for p, o, _ in values if p.value == TYPE and isinstance(o, ox.NamedNode))
+                for subject, values in self.out.items()}
 
     def instances(self, cls: str) -> list:
         return self.subjects(TYPE, self.iri(cls))
@@ -306,21 +284,16 @@ class Documents:
         return labels
 
     def curie(self, iri: str) -> str:
-        best = ""
-        for prefix, ns in self.prefixes.items():
-            if iri.startswith(ns) and len(ns) > len(best) and re.fullmatch(r"[\w.-]*", iri[len(ns):]):
-                best, name = ns, f"{prefix}:{iri[len(ns):]}"
-        return name if best else iri
+        """iri as prefix:name with the longest namespace it can, or as it is."""
+        names = [(len(ns), f"{prefix}:{iri[len(ns):]}") for prefix, ns in self.prefixes.items()
+                 if iri.startswith(ns) and re.fullmatch(r"[\w.-]*", iri[len(ns):])]
+        return max(names, key=lambda n: n[0])[1] if names else iri
 
     def label(self, term) -> str:
         if isinstance(term, ox.Literal):
             return term.value
         found = self._labels.get(term)
-        if found:
-            return found
-        if isinstance(term, ox.NamedNode):
-            return self.curie(term.value)
-        return "_:" + term.value
+        return found or (self.curie(term.value) if isinstance(term, ox.NamedNode) else "_:" + term.value)
 
     # -- documents and their paths ------------------------------------------------------------
 
@@ -340,30 +313,18 @@ class Documents:
         """Where a page links for iri: a relative link to its HTML document, or the IRI itself."""
         if iri.startswith(self.ont + "#"):
             return f"{root}ontology.html#{iri[len(self.ont) + 1:]}"
-        if iri.startswith(self.cb + "#") and not self._is_scheme(iri):
-            return f"{root}codebook/{iri[len(self.cb) + 1:]}.html" if ox.NamedNode(iri) in self.out else None
-        if iri.startswith(self.cb + "#"):
-            return f"{root}codebook.html#{iri[len(self.cb) + 1:]}"
+        if iri.startswith(self.cb + "#") and self.is_a(ox.NamedNode(iri), vocab.SKOS.ConceptScheme):
+            return f"{root}codebook.html#{iri[len(self.cb) + 1:]}"  # a scheme is a section of the codebook
         path = self.doc_path(iri)
         if path is not None:
             return f"{root}{path}.html"
-        if iri.startswith(self.base):
-            return None
-        return iri if iri.startswith(("http://", "https://")) else None
-
-    def _is_scheme(self, iri: str) -> bool:
-        return SKOS + "ConceptScheme" in self.types(ox.NamedNode(iri))
+        return iri if iri.startswith(("http://", "https://")) and not iri.startswith(self.base) else None
 
     @cached_property
     def resource_paths(self) -> list[str]:
         """Every document with RDF serialisations, sorted."""
-        paths = {"ontology", "codebook"}
-        for subject in self.out:
-            if isinstance(subject, ox.NamedNode):
-                path = self.doc_path(subject.value)
-                if path:
-                    paths.add(path)
-        return sorted(paths, key=natural_key)
+        found = (self.doc_path(subject.value) for subject in self.named_under(""))
+        return sorted({"ontology", "codebook", *filter(None, found)}, key=natural_key)
 
     @cached_property
     def kinds(self) -> list[str]:
@@ -374,57 +335,40 @@ class Documents:
 
     def topic(self, path: str) -> ox.NamedNode:
         if path.startswith("codebook/"):
-            return ox.NamedNode(self.cb + "#" + path[len("codebook/"):])
+            return ox.NamedNode(self.cb + "#" + path.removeprefix("codebook/"))
         return ox.NamedNode(self.base + path)
 
     def triples(self, path: str) -> list:
         """The RDF content of a document: for ontology and codebook every statement about their
         terms; for one resource its statements, those pointing at it and its neighbours' labels."""
-        found = set()
         if path in ("ontology", "codebook"):
             ns = self.ont if path == "ontology" else self.cb + "#"
-            for subject, values in self.out.items():
-                if isinstance(subject, ox.NamedNode) and subject.value.startswith(ns):
-                    found.update(ox.Triple(subject, p, o) for p, o, _ in values)
-            return sorted(found, key=triple_key)
+            return sorted({ox.Triple(s, p, o) for s in self.named_under(ns) for p, o, _ in self.out[s]}, key=triple_key)
         topic = self.topic(path)
-        neighbours = set()
-        for p, o, _ in self.out.get(topic, ()):
-            found.add(ox.Triple(topic, p, o))
-            neighbours.update([p, o])
-        for s, p, _ in self.inc.get(topic, ()):
-            found.add(ox.Triple(s, p, topic))
-            neighbours.update([s, p])
-        neighbours.discard(topic)
+        found = {ox.Triple(topic, p, o) for p, o, _ in self.out.get(topic, ())}
+        found.update(ox.Triple(s, p, topic) for s, p, _ in self.inc.get(topic, ()))
+        neighbours = {term for t in found for term in (t.subject, t.predicate, t.object)} - {topic}
         for node in neighbours:
             found.update(self._label_triples.get(node, ()))
-        dataset = ox.NamedNode(self.base + "id/dataset/licn-kg")
-        found.update([ox.Triple(topic, ox.NamedNode(VOID_NS + "inDataset"), dataset),
-                      ox.Triple(dataset, ox.NamedNode(DCT + "license"), ox.NamedNode(LICENCE))])
+        found.update([ox.Triple(topic, ox.NamedNode(vocab.VOID.inDataset), self.dataset),
+                      ox.Triple(self.dataset, ox.NamedNode(vocab.DCTERMS.license), ox.NamedNode(LICENCE))])
         return sorted(found, key=lambda t: (t.subject != topic, triple_key(t)))
 
     @cached_property
     def _label_triples(self) -> dict:
         """node -> its rdfs:label and skos:prefLabel statements (what a document says of its neighbours)."""
-        found = defaultdict(list)
-        for subject, values in self.out.items():
-            for p, o, _ in values:
-                if p.value in (RDFS + "label", SKOS + "prefLabel"):
-                    found[subject].append(ox.Triple(subject, p, o))
-        return found
+        labels = {str(vocab.RDFS.label), str(vocab.SKOS.prefLabel)}
+        return {s: [ox.Triple(s, p, o) for p, o, _ in values if p.value in labels] for s, values in self.out.items()}
 
     def rdf(self, path: str, fmt: str, triples: list | None = None) -> bytes:
         """The document at path in an RDF format (a suffix of FORMATS); triples if already known."""
         triples = self.triples(path) if triples is None else triples
         rdf_format = FORMATS[fmt][1]
         prefixes = None
-        if rdf_format != ox.RdfFormat.N_TRIPLES:
-            used = set()
-            for triple in triples:
-                for term in (triple.subject, triple.predicate, triple.object):
-                    iri = term.value if isinstance(term, ox.NamedNode) else term.datatype.value if isinstance(term, ox.Literal) and term.datatype else None
-                    if iri:
-                        used.add(iri[:max(iri.rfind("#"), iri.rfind("/")) + 1])
+        if rdf_format != ox.RdfFormat.N_TRIPLES:  # the prefixes of the namespaces (to the last # or /) used
+            terms = (term for triple in triples for term in (triple.subject, triple.predicate, triple.object))
+            iris = (term.datatype if isinstance(term, ox.Literal) else term for term in terms)
+            used = {i.value[:max(map(i.value.rfind, "#/")) + 1] for i in iris if isinstance(i, ox.NamedNode)}
             by_namespace = {ns: prefix for prefix, ns in self.prefixes.items()}
             prefixes = dict(sorted((by_namespace[ns], ns) for ns in used if ns in by_namespace))
         if rdf_format == ox.RdfFormat.JSON_LD:  # compacted with the prefixes it uses as its context
@@ -433,143 +377,98 @@ class Documents:
 
     # -- views for templates -----------------------------------------------------------------
 
-    def view(self, term, root: str) -> View:
+    def view(self, term, root: str) -> View | None:
+        """A term as a page shows it, with links relative to root; None for no term."""
         key = (term, root)
-        found = self._views.get(key)
-        if found is None:
-            found = self._views[key] = self._view(term, root)
-        return found
+        if term is not None and key not in self._views:
+            self._views[key] = self._view(term, root)
+        return self._views.get(key)
 
-    @cached_property
-    def _views(self) -> dict:
-        return {}
+    def views(self, subject, predicate: str, root: str) -> list[View]:
+        return [self.view(v, root) for v in self.values(subject, predicate)]
 
     def _view(self, term, root: str) -> View:
         if isinstance(term, ox.Literal):
-            note = f"@{term.language}" if term.language else ""
-            if term.datatype and not term.language and term.datatype.value not in PLAIN_TYPES:
-                note = self.curie(term.datatype.value)
+            note = (f"@{term.language}" if term.language
+                    else "" if term.datatype.value in PLAIN_TYPES else self.curie(term.datatype.value))
             return View("literal", term.value, term.value, note=note)
         if isinstance(term, ox.BlankNode):
             return View("bnode", term.value, "_:" + term.value)
         href = self.href(term.value, root)
-        external = href is not None and href == term.value
-        return View("iri", term.value, self.label(term), href, external=external)
+        return View("iri", term.value, self.label(term), href, external=href is not None and href == term.value)
 
-    def predicate_view(self, predicate, root: str) -> View:
-        view = self.view(predicate, root)
-        label, curie = self.label(predicate), self.curie(predicate.value)
-        return View("iri", predicate.value, label, view.href, note=curie if curie != label else "", external=view.external)
-
-    def provenance(self, subject, root: str) -> dict | None:
-        sources = []
-        for source in self.values(subject, PROV + "wasDerivedFrom"):
-            page = self.value(source, FOAF + "page")
-            sources.append({"view": self.view(source, root), "page": page.value if page is not None else None,
-                            "comment": (self.value(source, RDFS + "comment") or ox.Literal("")).value})
-        fields = {}
-        for name in PROVENANCE:
-            found = self.values(subject, "ontology#" + name)
-            if found:
-                fields[name] = [self.view(v, root) for v in found]
-        if not sources and not fields:
+    def provenance(self, subject, heading: str, root: str) -> dict | None:
+        """A block on where subject's statements come from (its sources and PROVENANCE fields), or
+        None when it has neither."""
+        sources = [{"view": self.view(source, root), "page": self.text(source, vocab.FOAF.page) or None}
+                   for source in self.values(subject, vocab.PROV.wasDerivedFrom)]
+        fields = {name: self.views(subject, name, root) for name in PROVENANCE}
+        if not sources and not any(fields.values()):
             return None
-        return {"sources": sources, **{k: fields.get(k, []) for k in PROVENANCE}}
+        return {"heading": heading, "sources": sources, "search": None, "reason": [], **fields}
 
     def provenance_blocks(self, topic, kind: str, root: str) -> list[dict]:
         """Where each part of a resource comes from. For a study or work: first where its
         bibliographic record was seen, then why it is a study of the review (or how a search found
         it); its codings, each with its basis, follow in their own table."""
-        empty = {name: [] for name in PROVENANCE} | {"sources": [], "search": None, "reason": []}
-        blocks = []
-        if kind in ("study", "work"):
-            for identification in sorted(self.subjects("ontology#identifiedWork", topic), key=term_key):
-                found = self.provenance(identification, root)
-                if found:
-                    blocks.append({**empty, "heading": "Where its bibliographic record was seen", **found})
-            own = self.provenance(topic, root)
-            if own:
-                blocks.append({**empty, "heading": "Why it counts as one of the review's studies", **own})
-            for decision in sorted(self.subjects("ontology#screenedWork", topic), key=term_key):
-                search = self.value(decision, "ontology#search")
-                blocks.append({**empty, "heading": "How a search beyond the review found it",
-                               "search": self.view(search, root) if search is not None else None,
-                               "reason": [self.view(v, root) for v in self.values(decision, "ontology#reason")]})
-            return blocks
-        own = self.provenance(topic, root)
-        return [{**empty, "heading": "Where this comes from", **own}] if own else []
+        if kind not in ("study", "work"):
+            own = self.provenance(topic, "Where this comes from", root)
+            return [own] if own else []
+        blocks = [self.provenance(identification, "Where its bibliographic record was seen", root)
+                  for identification in self.subjects("identifiedWork", topic)]
+        blocks.append(self.provenance(topic, "Why it counts as one of the review's studies", root))
+        blocks += [{"heading": "How a search beyond the review found it", "sources": [],
+                    "search": self.view(self.value(decision, "search"), root),
+                    "reason": self.views(decision, "reason", root), **{name: [] for name in PROVENANCE}}
+                   for decision in self.subjects("screenedWork", topic)]
+        return [block for block in blocks if block]
 
-    def statements(self, subject, root: str) -> list[dict]:
-        groups = defaultdict(list)
-        for predicate, obj, graph in self.out.get(subject, ()):
-            groups[predicate].append((obj, graph))
-        return self._grouped(groups, root)
-
-    def referenced_by(self, subject, root: str) -> list[dict]:
-        groups = defaultdict(list)
-        for s, predicate, graph in self.inc.get(subject, ()):
-            groups[predicate].append((s, graph))
-        return self._grouped(groups, root)
-
-    def _grouped(self, groups, root: str) -> list[dict]:
-        def order(predicate):
-            first = {TYPE: 0, RDFS + "label": 1, SKOS + "prefLabel": 1, DCT + "title": 2}.get(predicate.value, 3)
-            return (first, self.label(predicate).lower(), predicate.value)
+    def grouped(self, statements, root: str) -> list[dict]:
+        """(predicate, term, graph) statements as table rows: one per predicate, with each of its
+        terms once and the graphs it stands in."""
+        first = {TYPE: 0, str(vocab.RDFS.label): 1, str(vocab.SKOS.prefLabel): 1, str(vocab.DCTERMS.title): 2}
+        graphs = defaultdict(lambda: defaultdict(list))  # predicate -> term -> graphs
+        for predicate, term, graph in statements:
+            graphs[predicate][term].append(graph)
         rows = []
-        for predicate in sorted(groups, key=order):
-            merged = defaultdict(list)
-            for term, graph in groups[predicate]:
-                merged[term].append(graph)
-            values = [{"view": self.view(t, root), "graphs": sorted(set(g))} for t, g in merged.items()]
+        for predicate in sorted(graphs, key=lambda p: (first.get(p.value, 3), self.label(p).lower(), p.value)):
+            values = [{"view": self.view(t, root), "graphs": sorted(set(g))} for t, g in graphs[predicate].items()]
             values.sort(key=lambda v: (natural_key(v["view"].label.lower()), v["view"].value))
-            rows.append({"predicate": self.predicate_view(predicate, root), "values": values})
+            # the predicate's CURIE stands beside its label, unless it is the label
+            view = self.view(predicate, root)
+            curie = self.curie(predicate.value)
+            rows.append({"predicate": replace(view, note=curie if curie != view.label else ""), "values": values})
         return rows
-
-    def entries_of(self, subject) -> set:
-        """The reference entries a resource stands for: itself, its study entry, the entries citing it."""
-        entries = set(self.values(subject, "ontology#studyEntry")) | set(self.subjects(BIRO + "references", subject))
-        if self.ont + "#ReferenceEntry" in self.types(subject):
-            entries.add(subject)
-        return entries
 
     def codings(self, subject, root: str) -> list[dict]:
-        """The codings related to a resource: those pointing at it, and those citing its entries."""
-        coding_type = self.ont + "#Coding"
-        found = {s for (s, _, _) in self.inc.get(subject, ()) if coding_type in self.types(s)}
-        for entry in self.entries_of(subject):
-            found.update(s for s in self.subjects("ontology#citesEntry", entry) if coding_type in self.types(s))
-        found.discard(subject)
+        """The codings related to a resource: those pointing at it, and those citing its reference
+        entries (itself, its study entry, the entries citing it)."""
+        entries = {*self.values(subject, "studyEntry"), *self.subjects(vocab.BIRO.references, subject)}
+        if self.is_a(subject, "ReferenceEntry"):
+            entries.add(subject)
+        related = [s for s, _, _ in self.inc.get(subject, ())]
+        related += [s for entry in entries for s in self.subjects("citesEntry", entry)]
         rows = []
-        for coding in found:
-            entry = self.value(coding, "ontology#citesEntry")
-            number = self.value(entry, "ontology#referenceNumber") if entry is not None else None
-            study = (self.subjects("ontology#studyEntry", entry) or self.values(entry, BIRO + "references") or [None])[0] if entry is not None else None
-
-            def one(predicate, coding=coding):
-                value = self.value(coding, predicate)
-                return self.view(value, root) if value is not None else None
-            rows.append({
-                "coding": self.view(coding, root), "number": int(number.value) if number is not None else None,
-                "entry": self.view(entry, root) if entry is not None else None,
-                "study": self.view(study, root) if study is not None else None,
-                "level": one("ontology#level"), "kind": one("ontology#kind"), "mechanism": one("ontology#mechanism"),
-                "claim": one("ontology#claim"),
-                "basis": one("ontology#basis") if self.value(coding, "ontology#claim") is None else None,
-                "status": one("ontology#evidenceStatus"),
-                "confidence": one("ontology#confidence"),
-                "sources": [self.view(s, root) for s in self.values(coding, PROV + "wasDerivedFrom")],
-            })
-        rows.sort(key=lambda r: (r["number"] if r["number"] is not None else 10**9, r["coding"].value))
-        return rows
+        for coding in {s for s in related if self.is_a(s, "Coding")} - {subject}:
+            # A coding without an entry (None) finds no number and no study: None has no statements.
+            entry = self.value(coding, "citesEntry")
+            number = self.value(entry, "referenceNumber")
+            study = (self.subjects("studyEntry", entry) or self.values(entry, vocab.BIRO.references) or [None])[0]
+            fields = {name: self.view(self.value(coding, name), root)
+                      for name in ("level", "kind", "mechanism", "claim", "basis", "confidence")}
+            if fields["claim"] is not None:  # a coding rests on its claim, or else on its basis
+                fields["basis"] = None
+            rows.append({"coding": self.view(coding, root), "study": self.view(study, root),
+                         "number": int(number.value) if number is not None else None,
+                         "status": self.view(self.value(coding, "evidenceStatus"), root),
+                         "sources": self.views(coding, vocab.PROV.wasDerivedFrom, root), **fields})
+        return sorted(rows, key=lambda r: (r["number"] if r["number"] is not None else 10**9, r["coding"].value))
 
     # -- pages --------------------------------------------------------------------------------
 
-    def render_page(self, template: str, path: str, **context) -> str:
-        depth = path.count("/")
-        root = "../" * depth
-        context.setdefault("live", False)
-        return self.env.get_template(template).render(
-            root=root, path=path, base=self.base, version=__version__, licence=LICENCE, **context)
+    def render_page(self, template: str, path: str, live: bool = False, **context) -> str:
+        return self.env.get_template(template).render(root="../" * path.count("/"), path=path, base=self.base,
+                                                      version=__version__, licence=LICENCE, live=live, **context)
 
     @staticmethod
     def formats_of(name: str) -> list[dict]:
@@ -579,10 +478,9 @@ class Documents:
 
     def html(self, path: str, live: bool = False) -> str:
         """The HTML document at path (a resource path, or list/KIND)."""
-        if path == "ontology":
-            return self.render_page("ontology.html", path, live=live, **self.ontology_context())
-        if path == "codebook":
-            return self.render_page("codebook.html", path, live=live, **self.codebook_context())
+        if path in ("ontology", "codebook"):
+            context = self.ontology_context() if path == "ontology" else self.codebook_context()
+            return self.render_page(f"{path}.html", path, live=live, **context)
         if path.startswith("list/"):
             return self.render_page("list.html", path, live=live, **self.list_context(path))
         return self.render_page("resource.html", path, live=live, **self.resource_context(path))
@@ -590,21 +488,19 @@ class Documents:
     def resource_context(self, path: str) -> dict:
         root = "../" * path.count("/")
         topic = self.topic(path)
-        name = path.rsplit("/", 1)[-1]
         kind = path.split("/")[1] if path.startswith("id/") else "concept"
         types = sorted((self.view(ox.NamedNode(t), root) for t in self.types(topic)), key=lambda v: v.label.lower())
-        query_page = None
-        if kind == "query":
-            query_name = self.value(topic, "ontology#queryName")
-            if query_name is not None and query_name.value in self.catalogue:
-                query_page = f"{root}queries/{query_name.value}.html"
+        query_name = self.text(topic, "queryName") if kind == "query" else None
         return {
             "title": self.label(topic), "iri": topic.value, "kind": kind, "types": types,
-            "formats": self.formats_of(name), "provenance": self.provenance_blocks(topic, kind, root),
-            "statements": self.statements(topic, root), "referenced_by": self.referenced_by(topic, root),
-            "codings": self.codings(topic, root), "query_page": query_page,
+            "formats": self.formats_of(path.rsplit("/", 1)[-1]), "codings": self.codings(topic, root),
+            "provenance": self.provenance_blocks(topic, kind, root),
+            "statements": self.grouped(self.out.get(topic, ()), root),
+            "referenced_by": self.grouped(((p, s, graph) for s, p, graph in self.inc.get(topic, ())), root),
+            "query_page": f"{root}queries/{query_name}.html" if query_name in self.catalogue else None,
             "show_study": kind not in ("study", "work", "reference"),
-            "list_href": f"{root}list/{kind}.html" if kind in self.kinds else f"{root}codebook.html" if kind == "concept" else None,
+            "list_href": (f"{root}list/{kind}.html" if kind in self.kinds
+                          else f"{root}codebook.html" if kind == "concept" else None),
             "list_title": "Codebook" if kind == "concept" else KIND_TITLES.get(kind, kind),
         }
 
@@ -615,44 +511,38 @@ class Documents:
         kind = path.split("/", 1)[1]
         root = "../"
         prefix = self.base + f"id/{kind}/"
-        members = sorted((s for s in self.out if isinstance(s, ox.NamedNode) and s.value.startswith(prefix)),
-                         key=lambda s: natural_key(s.value[len(prefix):]))
+        members = sorted(self.named_under(prefix), key=lambda s: natural_key(s.value[len(prefix):]))
         columns = LIST_COLUMNS.get(kind, [])
-        rows = []
-        for member in members:
-            cells = []
-            for _, pred_path in columns:
-                found = self.path_values(member, pred_path)
-                cells.append([self.view(v, root) for v in sorted(found, key=term_key)])
-            rows.append({"view": self.view(member, root), "key": member.value[len(prefix):], "cells": cells})
+        rows = [{"view": self.view(member, root), "key": member.value[len(prefix):],
+                 "cells": [[self.view(v, root) for v in sorted(self.path_values(member, path), key=term_key)]
+                           for _, path in columns]}
+                for member in members]
         return {"title": KIND_TITLES.get(kind, kind), "kind": kind, "columns": [c for c, _ in columns], "rows": rows}
 
     def ontology_context(self) -> dict:
         root = ""
         ns = self.ont + "#"
         head = ox.NamedNode(self.ont)
-        groups = {"Classes": [], "Object properties": [], "Datatype properties": [], "Individuals and other terms": []}
-        uses = defaultdict(int)
-        for values in self.out.values():
-            for p, o, _ in values:
-                uses[p] += 1
-                if p.value == TYPE:
-                    uses[o] += 1
-        for subject in sorted((s for s in self.out if isinstance(s, ox.NamedNode) and s.value.startswith(ns)), key=lambda s: s.value.lower()):
-            types = self.types(subject)
-            group = ("Classes" if OWL + "Class" in types else "Object properties" if OWL + "ObjectProperty" in types
-                     else "Datatype properties" if OWL + "DatatypeProperty" in types else "Individuals and other terms")
-            def views(predicate, subject=subject):
-                return [self.view(v, root) for v in self.values(subject, predicate)]
+        # A term goes in the section of the first of these classes it has.
+        sections = [(vocab.OWL.Class, "Classes"), (vocab.OWL.ObjectProperty, "Object properties"),
+                    (vocab.OWL.DatatypeProperty, "Datatype properties"), (None, "Individuals and other terms")]
+        groups = {name: [] for _, name in sections}
+        # How often the data uses a term: as a predicate, or as a type.
+        uses = Counter(p for values in self.out.values() for p, _, _ in values)
+        uses.update(o for values in self.out.values() for p, o, _ in values if p.value == TYPE)
+        for subject in sorted(self.named_under(ns), key=lambda s: s.value.lower()):
+            group = next(name for cls, name in sections if cls is None or self.is_a(subject, cls))
             groups[group].append({
                 "name": subject.value[len(ns):], "iri": subject.value, "label": self.label(subject),
-                "definition": " ".join(v.value for v in self.values(subject, SKOS + "definition")),
-                "parents": views(RDFS + "subClassOf"), "domain": views(RDFS + "domain"), "range": views(RDFS + "range"),
-                "types": [self.view(ox.NamedNode(t), root) for t in sorted(types)],
-                "uses": uses.get(subject, 0),
+                "definition": " ".join(v.value for v in self.values(subject, vocab.SKOS.definition)),
+                "parents": self.views(subject, vocab.RDFS.subClassOf, root),
+                "domain": self.views(subject, vocab.RDFS.domain, root),
+                "range": self.views(subject, vocab.RDFS.range, root),
+                "types": [self.view(ox.NamedNode(t), root) for t in sorted(self.types(subject))],
+                "uses": uses[subject],
             })
-        header = {p: [self.view(v, root) for v in self.values(head, p)] for p in
-                  (DCT + "title", DCT + "description", OWL + "versionInfo", OWL + "versionIRI", DCT + "license", RDFS + "seeAlso")}
+        header = {str(p): self.views(head, p, root) for p in (vocab.DCTERMS.title, vocab.DCTERMS.description,
+                  vocab.OWL.versionInfo, vocab.OWL.versionIRI, vocab.DCTERMS.license, vocab.RDFS.seeAlso)}
         return {"title": self.label(head) if head in self.out else "Ontology", "iri": self.ont, "header": header,
                 "groups": [(name, terms) for name, terms in groups.items() if terms],
                 "formats": self.formats_of("ontology")}
@@ -660,33 +550,29 @@ class Documents:
     def codebook_context(self) -> dict:
         root = ""
         ns = self.cb + "#"
-        schemes = []
-        members = defaultdict(list)
-        for subject in self.out:
-            if not (isinstance(subject, ox.NamedNode) and subject.value.startswith(ns)):
-                continue
-            if SKOS + "ConceptScheme" in self.types(subject):
-                schemes.append(subject)
-            for scheme in self.values(subject, SKOS + "inScheme"):
-                members[scheme].append(subject)
+        terms = self.named_under(ns)
+        schemes = {s.value[len(ns):]: s for s in terms if self.is_a(s, vocab.SKOS.ConceptScheme)}
+        members = defaultdict(list)  # scheme -> its concepts
+        for concept in terms:
+            for scheme in self.values(concept, vocab.SKOS.inScheme):
+                members[scheme].append(concept)
 
         def position(concept):
-            pos = self.value(concept, "ontology#position")
-            return (int(pos.value) if pos is not None and pos.value.isdigit() else 10**6, self.label(concept).lower())
-        result = []
+            pos = self.text(concept, "position")
+            return (int(pos) if pos.isdigit() else 10**6, self.label(concept).lower())
         order = ["levels", "kinds", "mechanisms", "theories", "tensions", "countries", "care-settings", "confidence"]
-        for scheme in sorted(schemes, key=lambda s: (order.index(s.value[len(ns):]) if s.value[len(ns):] in order else len(order), s.value)):
-            concepts = []
-            for concept in sorted(members[scheme], key=position):
-                concepts.append({
-                    "key": concept.value[len(ns):], "view": self.view(concept, root),
-                    "notation": (self.value(concept, SKOS + "notation") or ox.Literal("")).value,
-                    "definition": " ".join(v.value for v in self.values(concept, SKOS + "definition")),
-                    "broader": [self.view(v, root) for v in self.values(concept, SKOS + "broader")],
-                    "matches": [self.view(v, root) for v in self.values(concept, SKOS + "exactMatch")],
-                    "codings": len(self.codings(concept, root)),
-                })
-            result.append({"key": scheme.value[len(ns):], "view": self.view(scheme, root), "concepts": concepts})
+        result = []
+        for key in sorted(schemes, key=lambda k: (order.index(k) if k in order else len(order), k)):
+            scheme = schemes[key]
+            concepts = [{
+                "key": concept.value[len(ns):], "view": self.view(concept, root),
+                "notation": self.text(concept, vocab.SKOS.notation),
+                "definition": " ".join(v.value for v in self.values(concept, vocab.SKOS.definition)),
+                "broader": self.views(concept, vocab.SKOS.broader, root),
+                "matches": self.views(concept, vocab.SKOS.exactMatch, root),
+                "codings": len(self.codings(concept, root)),
+            } for concept in sorted(members[scheme], key=position)]
+            result.append({"key": key, "view": self.view(scheme, root), "concepts": concepts})
         return {"title": "Codebook", "iri": self.cb, "schemes": result, "formats": self.formats_of("codebook")}
 
     # -- landing page and dataset description -------------------------------------------------
@@ -695,66 +581,48 @@ class Documents:
     def dataset(self) -> ox.NamedNode:
         return ox.NamedNode(self.base + "id/dataset/licn-kg")
 
-    @cached_property
-    def review(self) -> ox.NamedNode | None:
-        found = self.instances("ontology#Review")
-        return found[0] if found else None
-
     def citation(self) -> dict:
-        review = self.review
+        """The review as the landing page cites it; {} when the graph has no review."""
+        review = next(iter(self.instances("Review")), None)
         if review is None:
             return {}
-        def text(predicate):
-            value = self.value(review, predicate)
-            return value.value if value is not None else ""
-        creators = [self.label(c) for c in self.values(review, DCT + "creator")]
-        issued = text(DCT + "issued")[:4]
-        return {"authors": ", ".join(creators), "year": issued, "title": text(DCT + "title"),
-                "volume": text(BIBO + "volume"), "issue": text(BIBO + "issue"), "number": text(BIBO + "number"),
-                "doi": text(BIBO + "doi"), "venue": "International Journal of Integrated Care",
-                "view": self.view(review, "")}
-
-    def counts(self) -> list[dict]:
-        rows = []
-        for cls, what, kind in LANDING_COUNTS:
-            n = len(self.instances("ontology#" + cls))
-            rows.append({"n": n, "what": what, "href": f"list/{kind}.html" if kind in self.kinds else
-                         ("codebook.html#mechanisms" if cls == "Mechanism" else None)})
-        return rows
+        return {"authors": ", ".join(self.label(c) for c in self.values(review, vocab.DCTERMS.creator)),
+                "year": self.text(review, vocab.DCTERMS.issued)[:4], "title": self.text(review, vocab.DCTERMS.title),
+                **{name: self.text(review, vocab.BIBO[name]) for name in ("volume", "issue", "number", "doi")},
+                "venue": "International Journal of Integrated Care"}
 
     def dataset_jsonld(self, downloads: list[dict], citation: dict) -> str:
         """schema.org Dataset markup for dataset search engines."""
         d = self.dataset
-        def text(predicate):
-            value = self.value(d, predicate)
-            return value.value if value is not None else ""
         data = {
             "@context": "https://schema.org/", "@type": "Dataset", "@id": d.value,
-            "name": text(DCT + "title") or "LICN-KG", "description": text(DCT + "description"),
-            "url": self.base, "identifier": d.value, "license": LICENCE, "version": __version__,
-            "isAccessibleForFree": True,
+            "name": self.text(d, vocab.DCTERMS.title) or "LICN-KG",
+            "description": self.text(d, vocab.DCTERMS.description), "url": self.base, "identifier": d.value,
+            "license": LICENCE, "version": __version__, "isAccessibleForFree": True,
             "keywords": ["integrated care", "integrated care networks", "leadership", "literature review",
                          "evidence map", "knowledge graph", "linked data"],
             "creator": {"@type": "Organization", "name": "LICN-KG team"},
             "isBasedOn": f"https://doi.org/{citation['doi']}" if citation.get("doi") else None,
-            "citation": (f"{citation['authors']} ({citation['year']}). {citation['title']}. {citation['venue']}, "
-                         f"{citation['volume']}({citation['issue']}):{citation['number']}. https://doi.org/{citation['doi']}") if citation else None,
-            "distribution": [{"@type": "DataDownload", "encodingFormat": item["media"], "contentUrl": self.base + "dumps/" + item["name"]}
-                             for item in downloads],
+            "citation": ("{authors} ({year}). {title}. {venue}, {volume}({issue}):{number}. "
+                         "https://doi.org/{doi}".format(**citation)) if citation else None,
+            "distribution": [{"@type": "DataDownload", "encodingFormat": item["media"],
+                              "contentUrl": self.base + "dumps/" + item["name"]} for item in downloads],
         }
-        data = {k: v for k, v in data.items() if v is not None}
-        return json.dumps(data, indent=1, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        text = json.dumps({k: v for k, v in data.items() if v is not None}, indent=1, ensure_ascii=False)
+        # Escaped so that nothing in it can end the <script> element it stands in.
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     def landing(self, downloads: list[dict], evidence_map: bool, live: bool = False) -> str:
         citation = self.citation()
-        d = self.dataset
-        description = self.value(d, DCT + "description")
+        counts = [{"n": len(self.instances(cls)), "what": what,
+                   "href": (f"list/{kind}.html" if kind in self.kinds
+                            else "codebook.html#mechanisms" if cls == "Mechanism" else None)}
+                  for cls, what, kind in LANDING_COUNTS]
         return self.render_page("index.html", "", live=live, title="LICN-KG",
-                            description=description.value if description is not None else "",
-                            triples=self.triple_count, counts=self.counts(), citation=citation, downloads=downloads,
-                            evidence_map=evidence_map, kinds=[(k, KIND_TITLES.get(k, k)) for k in self.kinds],
-                            dataset_jsonld=self.dataset_jsonld(downloads, citation),
-                            queries=len(self.catalogue))
+                                description=self.text(self.dataset, vocab.DCTERMS.description),
+                                triples=self.triple_count, counts=counts, citation=citation, downloads=downloads,
+                                evidence_map=evidence_map, kinds=[(k, KIND_TITLES.get(k, k)) for k in self.kinds],
+                                dataset_jsonld=self.dataset_jsonld(downloads, citation), queries=len(self.catalogue))
 
     def dumps_page(self, downloads: list[dict], live: bool = False) -> str:
         return self.render_page("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
@@ -769,58 +637,38 @@ class Documents:
     def sparql_page(self, time_limit: float, cap: int, live: bool = False) -> str:
         """The SPARQL editor (YASGUI, when its assets are installed) or a plain form."""
         editor = all((paths.VENDOR / path).is_file() for path in paths.VENDORED.values())
-        return self.render_page("sparql.html", "sparql", live=live, title="SPARQL endpoint", time_limit=f"{time_limit:g}",
-                                cap=cap, example=EXAMPLE_QUERY, editor=editor, prefixes=self.prefixes)
+        return self.render_page("sparql.html", "sparql", live=live, title="SPARQL endpoint",
+                                time_limit=f"{time_limit:g}", cap=cap, example=EXAMPLE_QUERY, editor=editor,
+                                prefixes=self.prefixes)
 
-    # -- the studies table --------------------------------------------------------------------
-
-    STUDY_COLUMNS = [("reference", "No."), ("label", "Title or label"), ("authors", "Authors"), ("year", "Year"),
-                     ("venue", "Venue"), ("levels", "Levels"), ("kinds", "Kinds"), ("mechanisms", "Mechanisms"),
-                     ("countries", "Countries"), ("settings", "Care settings"), ("identified", "Identified"),
-                     ("reviewed", "Reviewed"), ("bases", "Basis")]
+    # -- the studies table and the query catalogue ---------------------------------------------
 
     def studies_page(self, table, live: bool = False) -> str:
         """The studies table (the `studies` stored query, every study, every coding)."""
-        root = ""
-        rows, levels, kinds = [], set(), set()
-        for row in table.as_dicts():
-            values = {k: ("yes" if v is True else "no" if v is False else str(v)) for k, v in row.items()}
-            levels.update(filter(None, values["levels"].split(", ")))
-            kinds.update(filter(None, values["kinds"].split(", ")))
-            rows.append({"cells": values, "href": self.href(row["study"], root)})
-        order = {"policy": 0, "network": 1, "organisation": 2, "media": 0, "practices": 1, "activities": 2, "outcomes": 3}
+        rows = [{"cells": {k: ("yes" if v is True else "no" if v is False else str(v)) for k, v in row.items()},
+                 "href": self.href(row["study"], "")} for row in table.as_dicts()]
+        # The filters' values: the levels from policy to organisation, the kinds from media to outcomes.
+        order = ["policy", "network", "organisation", "media", "practices", "activities", "outcomes"]
+        listed = {column: sorted({v for r in rows for v in r["cells"][column].split(", ") if v}, key=order.index)
+                  for column in ("levels", "kinds")}
         return self.render_page("studies.html", "studies", live=live, title="Studies", rows=rows,
                                 reviewed=sum(r["cells"]["reviewed"] == "yes" for r in rows),
-                                columns=[{"key": k, "label": label} for k, label in self.STUDY_COLUMNS],
-                                levels=sorted(levels, key=order.get), kinds=sorted(kinds, key=order.get))
-
-    # -- query catalogue ----------------------------------------------------------------------
+                                columns=[{"key": k, "label": label} for k, label in STUDY_COLUMNS], **listed)
 
     def catalogue_page(self, live: bool = False) -> str:
-        queries = [{"name": q.name, "title": q.title, "description": q.description, "params": q.params,
-                    "form": q.form} for q in self.catalogue.values()]
-        return self.render_page("queries.html", "queries", live=live, title="Stored queries", queries=queries)
+        return self.render_page("queries.html", "queries", live=live, title="Stored queries",
+                                queries=list(self.catalogue.values()))
 
-    def query_page(self, name: str, values: dict, text: str | None, table, error: str | None, live: bool = False) -> str:
+    def query_page(self, name: str, values: dict, text: str | None, table, error: str | None,
+                   live: bool = False) -> str:
         query = self.catalogue[name]
         root = "../"
-        rows = []
-        if table is not None:
-            for row in table.terms:
-                rows.append([self._plain_view(cell, root) for cell in row])
-        from urllib.parse import quote
+        rows = [[self.view(cell, root) for cell in row] for row in table.terms] if table is not None else []
         return self.render_page("query.html", f"queries/{name}", live=live, title=query.title, query=query,
-                            values={p.name: values.get(p.name, p.default) for p in query.params},
-                            text=text, columns=table.columns if table is not None else [], rows=rows,
-                            truncated=bool(table is not None and table.truncated), error=error,
-                            resource=self.href(self.base + f"id/query/{name}", root),
-                            query_string="&".join(f"{quote(k)}={quote(v)}" for k, v in sorted(values.items())),
-                            sparql_href=f"{root}sparql?query={quote(text)}" if text else None,
-                            editor_href=f"{root}sparql.html#query={quote(text)}" if text else None)
-
-    def _plain_view(self, cell, root: str) -> View | None:
-        if cell is None:
-            return None
-        if isinstance(cell, ox.BlankNode):
-            return View("bnode", cell.value, "_:" + cell.value)
-        return self.view(cell, root)
+                                values={p.name: values.get(p.name, p.default) for p in query.params},
+                                text=text, columns=table.columns if table is not None else [], rows=rows,
+                                truncated=bool(table is not None and table.truncated), error=error,
+                                resource=self.href(self.base + f"id/query/{name}", root),
+                                query_string="&".join(f"{quote(k)}={quote(v)}" for k, v in sorted(values.items())),
+                                sparql_href=f"{root}sparql?query={quote(text)}" if text else None,
+                                editor_href=f"{root}sparql.html#query={quote(text)}" if text else None)

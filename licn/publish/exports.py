@@ -21,13 +21,9 @@ RIS_TYPES = {"journal-article": "JOUR", "book": "BOOK", "book-chapter": "CHAP", 
 
 def _people(authors: str) -> list[tuple[str, str]]:
     """'Surname GN; Other A' as (surname, initials) pairs; 'et al.' is left out."""
-    people = []
-    for person in filter(None, (p.strip() for p in authors.split(";"))):
-        if person.lower().startswith("et al"):
-            continue
-        surname, _, initials = person.rpartition(" ") if " " in person else (person, "", "")
-        people.append((surname, initials))
-    return people
+    people = [p for p in (p.strip() for p in authors.split(";")) if p and not p.lower().startswith("et al")]
+    # The initials follow the last space; a name without one is all surname.
+    return [tuple(p.rsplit(" ", 1)) if " " in p else (p, "") for p in people]
 
 
 def bibtex(rows: list[dict]) -> str:
@@ -45,12 +41,12 @@ def bibtex(rows: list[dict]) -> str:
 def ris(rows: list[dict]) -> str:
     records = []
     for row in rows:
+        first, _, last = row["pages"].partition("-")
         record = {"type_of_reference": RIS_TYPES.get(row["type"], "GEN"), "id": row["key"],
                   "authors": [f"{s}, {i}" if i else s for s, i in _people(row["authors"])],
                   "title": row["title"], "year": row["year"], "journal_name": row["venue"],
-                  "volume": row["volume"], "number": row["issue"], "doi": row["doi"]}
-        first, _, last = row["pages"].partition("-")
-        record.update({"start_page": first, "end_page": last})
+                  "volume": row["volume"], "number": row["issue"], "doi": row["doi"],
+                  "start_page": first, "end_page": last}
         records.append({k: v for k, v in record.items() if v})
     return rispy.dumps(records)
 
@@ -58,8 +54,8 @@ def ris(rows: list[dict]) -> str:
 def write_exports(store, out: Path) -> None:
     """bibliography.bib, bibliography.ris and codings.csv into out/."""
     catalogue = load_catalogue()
-    works = run_oxigraph(store, bind(catalogue["bibliography"])).as_dicts()
-    works = [{k: ("" if v is None else str(v)) for k, v in row.items()} for row in works]
-    (out / "bibliography.bib").write_text(bibtex(works), encoding="utf-8")
-    (out / "bibliography.ris").write_text(ris(works), encoding="utf-8")
-    (out / "codings.csv").write_text(format_result(run_oxigraph(store, bind(catalogue["codings"])), "csv"), encoding="utf-8")
+    works = [{k: ("" if v is None else str(v)) for k, v in row.items()}
+             for row in run_oxigraph(store, bind(catalogue["bibliography"])).as_dicts()]
+    codings = format_result(run_oxigraph(store, bind(catalogue["codings"])), "csv")
+    for name, text in (("bibliography.bib", bibtex(works)), ("bibliography.ris", ris(works)), ("codings.csv", codings)):
+        (out / name).write_text(text, encoding="utf-8")

@@ -6,13 +6,11 @@ import json
 
 from lunr import lunr
 
+from loaders.vocab import PREFIXES
+
 from ..query.engines import run_text
 
-DOCUMENTS = """PREFIX licn: <https://w3id.org/licn/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX fabio: <http://purl.org/spar/fabio/>
+DOCUMENTS = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("licn", "skos", "rdfs", "dcterms", "fabio")) + """\
 SELECT ?iri ?kind ?title ?authors ?body WHERE {
   {
     ?iri a fabio:Work ; rdfs:label ?l .
@@ -38,9 +36,8 @@ ORDER BY ?iri"""
 
 
 def search_documents(store) -> list[dict]:
-    rows = run_text(DOCUMENTS, store=store).as_dicts()
     return [{"id": r["iri"], "kind": r["kind"], "title": r["title"], "authors": r["authors"], "body": r["body"]}
-            for r in rows]
+            for r in run_text(DOCUMENTS, store=store).as_dicts()]
 
 
 def search_index(documents: list[dict]) -> str:

@@ -13,31 +13,33 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from loaders.vocab import BASE
-
 import pyoxigraph as ox
+
+from loaders.vocab import BASE
 
 from .. import paths
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected, query_form
 from ..query.results import format_result
-from ..serve.sparql import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT  # the live endpoint's bounds, which the pages state
+
+# The live endpoint's bounds, which the pages state.
+from ..serve.sparql import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
 from .search import search_documents, search_index
+
+RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
+_FORKED: dict = {}
 
 
 def _write(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    path.write_bytes(content)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def write_site(out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Path:
     """Write out/site/ from the dumps and figures in out/."""
-    docs = write_site_documents(out, base, queries)
-    return finish_site(docs, out)
+    return finish_site(write_site_documents(out, base, queries), out)
 
 
 def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Documents:
@@ -55,8 +57,9 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     else:  # forked processes share docs as it is; each writes every n-th resource
         _FORKED["docs"] = docs
         try:
+            shares = [resources[i::workers] for i in range(workers)]
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                list(pool.map(_write_share, [(site, resources[i::workers]) for i in range(workers)]))
+                list(pool.map(_write_resources, [None] * workers, [site] * workers, shares))
         finally:
             _FORKED.clear()
     for path in docs.list_paths():
@@ -64,21 +67,14 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     return docs
 
 
-RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
-_FORKED: dict = {}
-
-
-def _write_share(task) -> None:
-    site, resources = task
-    _write_resources(_FORKED["docs"], site, resources)
-
-
-def _write_resources(docs: Documents, site: Path, resources) -> None:
+def _write_resources(docs: Documents | None, site: Path, resources) -> None:
+    """Every document of the resources; a forked process, given no docs, uses those it was forked with."""
+    docs = docs or _FORKED["docs"]
     for path in resources:
         _write(site / f"{path}.html", docs.html(path))
         triples = docs.triples(path)
-        for suffix in FORMATS:
-            if suffix != "html":
+        for suffix, (_, rdf_format) in FORMATS.items():
+            if rdf_format is not None:
                 _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
 
 
@@ -86,27 +82,21 @@ def finish_site(docs: Documents, out: Path) -> Path:
     """The rest of the site, once the figures are drawn: downloads, figures, landing page, queries."""
     out = Path(out)
     site = out / "site"
-    catalogue = docs.catalogue
     downloads = dump_list(out)
-    for item in downloads:
-        _write(site / "dumps" / item["name"], (out / item["name"]).read_bytes())
-    if (out / "void.ttl").exists():
-        _write(site / ".well-known" / "void", (out / "void.ttl").read_bytes())
     figures = out / "figures"
-    evidence_map = (figures / "evidence-map.svg").exists()
-    if figures.is_dir():
-        for path in sorted(figures.rglob("*")):
-            if path.is_file():
-                _write(site / "figures" / path.relative_to(figures), path.read_bytes())
+    # Files copied as they are: site path -> source, when the source exists.
+    copies = {f"dumps/{item['name']}": out / item["name"] for item in downloads}
+    copies |= {".well-known/void": out / "void.ttl", "style.css": TEMPLATES / "style.css",
+               "favicon.svg": TEMPLATES / "favicon.svg"}
+    copies |= {f"vendor/{name}": paths.VENDOR / path for name, path in paths.VENDORED.items()}
+    copies |= {f"figures/{path.relative_to(figures)}": path for path in sorted(figures.rglob("*"))}
+    for target, source in copies.items():
+        if source.is_file():
+            _write(site / target, source.read_bytes())
 
-    _write(site / "index.html", docs.landing(downloads, evidence_map))
-    _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
-    _write(site / "style.css", (TEMPLATES / "style.css").read_bytes())
     store = oxigraph_store(out)
-    _write(site / "favicon.svg", (TEMPLATES / "favicon.svg").read_bytes())
-    for name, path in paths.VENDORED.items():
-        if (paths.VENDOR / path).is_file():
-            _write(site / "vendor" / name, (paths.VENDOR / path).read_bytes())
+    _write(site / "index.html", docs.landing(downloads, (figures / "evidence-map.svg").exists()))
+    _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
     _write(site / "sparql.html", docs.sparql_page(DEFAULT_TIME_LIMIT, DEFAULT_RESULT_CAP))
     _write(site / "prefixes.json", docs.prefixes_json())
     _write(site / "search.html", docs.search_page())
@@ -115,10 +105,10 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 
     _write(site / "queries.html", docs.catalogue_page())
-    studies = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
+    studies = run_oxigraph(store, bind(docs.catalogue["studies"], {"scope": "all"}))
     _write(site / "studies.html", docs.studies_page(studies))
     _write(site / "studies.csv", format_result(studies, "csv"))
-    for name, query in catalogue.items():
+    for name, query in docs.catalogue.items():
         _write(site / "queries" / f"{name}.rq", query.text)
         text, table, error = None, None, None
         try:
@@ -129,10 +119,10 @@ def finish_site(docs: Documents, out: Path) -> Path:
             error = str(exc)
         _write(site / "queries" / f"{name}.html", docs.query_page(name, {}, text, table, error))
         if error is None and query.form == "SELECT":
-            result = store.query(text, use_default_graph_as_union=True)
-            document = result.serialize(format=ox.QueryResultsFormat.JSON)
-            parsed = lambda: ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)  # noqa: E731
+            # A result can be read once: it is written in each format from one JSON serialisation.
+            document = store.query(text, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
             for suffix, fmt in (("json", ox.QueryResultsFormat.JSON), ("csv", ox.QueryResultsFormat.CSV),
                                 ("tsv", ox.QueryResultsFormat.TSV), ("srx", ox.QueryResultsFormat.XML)):
-                _write(site / "queries" / f"{name}.{suffix}", parsed().serialize(format=fmt))
+                result = ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)
+                _write(site / "queries" / f"{name}.{suffix}", result.serialize(format=fmt))
     return site

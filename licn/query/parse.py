@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pyparsing import ParseBaseException, ParseResults
+from rdflib import BNode, Variable
 from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -62,3 +63,51 @@ def query_form(text: str) -> str:
     if any(node.name == "ServiceGraphPattern" for node in _nodes(tree)):
         raise Rejected(403, "federated queries (SERVICE) are not accepted by this endpoint")
     return FORMS[tree[1].name]
+
+
+# Parts of a query that can make its cost grow beyond what its patterns reach: they send it to the
+# general workers (licn.serve.pool.Lanes), whatever its patterns.
+BEYOND_LOOKUP = {"GroupClause", "HavingClause", "OrderClause", "SubSelect", "InlineData", "InlineDataOneVar",
+                 "InlineDataFull", "DataBlock"}
+
+
+def _simple_predicate(node) -> bool:
+    """A predicate that is one IRI or a variable, not a property path."""
+    if not (isinstance(node, CompValue) and node.name == "PathAlternative"):
+        return True  # a variable, or `a`
+    if len(node["part"]) != 1 or len(node["part"][0]["part"]) != 1:
+        return False  # alternatives or a sequence
+    element = node["part"][0]["part"][0]
+    return "mod" not in element and not (isinstance(element["part"], CompValue)
+                                         and element["part"].name.startswith("Path"))
+
+
+@lru_cache(maxsize=4096)
+def is_lookup(text: str) -> bool:
+    """Whether a query only follows statements out of the resources it names: every triple pattern's
+    subject is an IRI the query gives, or a value an earlier pattern reached that way, every
+    predicate is an IRI or a variable, and there is no grouping, ordering, sub-select or VALUES.
+    Its cost is then bounded by how many statements those resources have, not by the graph's size."""
+    try:
+        tree = parser.parseQuery(text)
+    except (ParseBaseException, RecursionError, ValueError, TypeError):
+        return False
+    patterns = []
+    for node in _nodes(tree):
+        if node.name in BEYOND_LOOKUP or node.name.startswith("Aggregate_"):
+            return False
+        if node.name == "TriplesBlock":
+            for flat in node["triples"]:
+                flat = list(flat)
+                patterns += [flat[i:i + 3] for i in range(0, len(flat) - 2, 3)]
+    if not patterns or not all(_simple_predicate(p) for _, p, _ in patterns):
+        return tree[1].name == "DescribeQuery" and not patterns
+    reached: set = set()
+    left = patterns
+    while left:
+        anchored = [not isinstance(s, (Variable, BNode)) or s in reached for s, _, _ in left]
+        if not any(anchored):
+            return False
+        reached |= {o for (_, _, o), a in zip(left, anchored) if a and isinstance(o, (Variable, BNode))}
+        left = [t for t, a in zip(left, anchored) if not a]
+    return True

@@ -45,7 +45,7 @@ from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected
 from ..query.results import format_result
-from .pool import ClientGone, QueryPool
+from .pool import ClientGone, Lanes
 from .sparql import (
     DEFAULT_QUERY_MEMORY,
     DEFAULT_RESULT_CAP,
@@ -102,8 +102,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        state["pool"] = QueryPool(nq, workers=workers, time_limit=time_limit, cap=result_cap,
-                                  max_pending=max_pending, query_memory=query_memory)
+        state["pool"] = Lanes(nq, workers=workers, time_limit=time_limit, cap=result_cap,
+                              max_pending=max_pending, query_memory=query_memory)
         try:
             yield
         finally:

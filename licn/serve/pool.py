@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import CancelledError, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
-from ..query.parse import Rejected
+from ..query.parse import Rejected, is_lookup
 from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
+LOOKUP_TIME_LIMIT = 1.0  # seconds a lookup may take on the lookup worker before it goes to the others
 
 
 class ClientGone(Exception):
@@ -34,6 +36,7 @@ class QueryPool:
         self._settings = dict(max_workers=max(1, workers), initializer=sparql.start_worker,
                               initargs=(str(nq), query_memory), context=multiprocessing.get_context("spawn"))
         self._pool = ProcessPool(**self._settings)
+        self._pool.schedule(os.getpid)  # starts the workers now, not on the first query
 
     async def _call(self, function, args: tuple, disconnected=None):
         if self.pending >= self.max_pending:
@@ -82,3 +85,35 @@ class QueryPool:
     def close(self) -> None:
         self._pool.stop()
         self._pool.join(10)
+
+
+class Lanes:
+    """A worker of its own for lookups (licn.query.parse.is_lookup: queries whose cost is bounded by
+    the resources they name), so that they are answered at once however many heavy queries wait
+    for the general workers. A lookup that outgrows its short limit, or finds its lane full, is
+    run again on the general workers with their limit."""
+
+    def __init__(self, nq: Path, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
+                 cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
+                 query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
+        self.lookups = QueryPool(nq, 1, min(LOOKUP_TIME_LIMIT, time_limit), cap, None, query_memory)
+        self.general = QueryPool(nq, workers, time_limit, cap, max_pending, query_memory)
+
+    async def _route(self, method: str, text: str, *args, **kwargs):
+        if is_lookup(text):
+            try:
+                return await getattr(self.lookups, method)(text, *args, **kwargs)
+            except Rejected as exc:
+                if exc.status != 503:
+                    raise
+        return await getattr(self.general, method)(text, *args, **kwargs)
+
+    async def answer(self, text: str, *args, **kwargs) -> tuple[str, bytes, bool]:
+        return await self._route("answer", text, *args, **kwargs)
+
+    async def table(self, text: str, disconnected=None):
+        return await self._route("table", text, disconnected)
+
+    def close(self) -> None:
+        self.lookups.close()
+        self.general.close()
