@@ -1,7 +1,7 @@
 """The benchmark: every stage at real size and at synthetic sizes, the query suite on both engines,
 and the server beside its peers. Results go to a JSON file and a Markdown report.
 
-    python -m bench            full run, writes bench/RESULTS.md
+    python -m bench            every stage at every size, writes bench/work/RESULTS-full.md
     python -m bench --quick    under a minute, writes bench/work/RESULTS-quick.md
 """
 from __future__ import annotations
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     _SETTLE["on"] = plan.name != "quick"
     if args.report_only:
         results = json.loads((WORK / f"results-{plan.name}.json").read_text(encoding="utf-8"))
-        out = Path(args.out) if args.out else (ROOT / "bench" / "RESULTS.md" if plan.name == "full" else WORK / "RESULTS-quick.md")
+        out = Path(args.out) if args.out else (WORK / f"RESULTS-{plan.name}.md")
         out.write_text(report.markdown(results), encoding="utf-8")
         say(report.key_lines(results))
         return 0
@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     results["elapsed_s"] = time.perf_counter() - started
     (WORK / f"results-{plan.name}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     text = report.markdown(results)
-    out = Path(args.out) if args.out else (ROOT / "bench" / "RESULTS.md" if plan.name == "full" else WORK / "RESULTS-quick.md")
+    out = Path(args.out) if args.out else (WORK / f"RESULTS-{plan.name}.md")
     out.write_text(text, encoding="utf-8")
     say("")
     say(report.key_lines(results))

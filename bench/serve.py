@@ -123,9 +123,9 @@ def _url(port: int, path: str, query: str | None = None) -> str:
 
 def licn_server(bin_dir: Path, dist: Path) -> Server:
     port = free_port()
-    # one server process per core, as Oxigraph uses every core; one SPARQL worker process each
+    # one server process per core, as Oxigraph uses every core; two general SPARQL workers each (and the lookup worker)
     return Server("licn serve", [str(bin_dir / "licn"), "serve", "--dist", str(dist), "--host", HOST, "--port", str(port),
-                                 "--processes", str(os.cpu_count() or 1), "--query-workers", "1"],
+                                 "--processes", str(os.cpu_count() or 1), "--query-workers", "2"],
                   port, {"dereference": (_url(port, "/id/study/ref-88"), TURTLE),
                          "point": (_url(port, "/sparql", POINT), RESULTS_JSON),
                          "aggregate": (_url(port, "/sparql", AGGREGATE), RESULTS_JSON),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 from . import paths
 
 EXIT_USAGE = 2
+# The commands whose cmd_<command> lives in a module of its own, imported only when that command runs.
+ELSEWHERE = {"serve": "licn.serve.app", "push": "licn.push", "figures": "licn.publish.figures"}
 
 
 def cmd_build(args) -> int:
@@ -21,8 +24,7 @@ def cmd_build(args) -> int:
         return 1
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
     print(f"built {result.out}/: {result.triples} triples, {result.studies} studies ({result.reviewed} reviewed), "
-          f"{result.codings} codings; "
-          f"SHACL: conforms; checks: pass; {result.seconds:.2f} s ({phases})")
+          f"{result.codings} codings; SHACL: conforms; checks: pass; {result.seconds:.2f} s ({phases})")
     if result.kept:
         print(f"kept from the previous build, not rebuilt: {', '.join(f'{args.out}/{name}/' for name in result.kept)}")
     return 0
@@ -31,30 +33,31 @@ def cmd_build(args) -> int:
 def cmd_validate(args) -> int:
     import pyoxigraph as ox
 
-    from .graph import ontology_graph, to_ox
+    from .graph import ontology_triples, to_ox
     from .query.checks import run_checks
     from .validate import UnreadableFile, read_files, validate_store
 
     files = [Path(f) for f in args.files] or [Path(args.dist) / "licn.nq"]
-    if not args.files and not files[0].exists():
-        print(f"licn validate: {files[0]} does not exist (run 'licn build' first)", file=sys.stderr)
-        return EXIT_USAGE
     try:
+        if not args.files and not files[0].exists():
+            raise UnreadableFile(f"{files[0]} does not exist (run 'licn build' first)")
         store = read_files(files)
     except UnreadableFile as exc:
         print(f"licn validate: {exc}", file=sys.stderr)
         return EXIT_USAGE
     quads = len(store)
-    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology_graph())  # the class hierarchy
+    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology_triples())  # the class hierarchy
     conforms, violations = validate_store(store)
     failures = run_checks(store) if conforms else []
     if conforms and not failures:
-        print(f"conforms: {quads} statements of {len(files)} file(s) checked against the shapes and the violation checks")
+        print(f"conforms: {quads} statements of {len(files)} file(s) checked against the shapes and the violation "
+              "checks")
         return 0
     if not conforms:
         print(f"does not conform: {len(violations)} violation(s)")
         for v in violations:
-            print(f"- focus node: {v.focus}\n  path: {v.path or '(the node itself)'}\n  message: {v.message}\n  shape: {v.shape}")
+            print(f"- focus node: {v.focus}\n  path: {v.path or '(the node itself)'}\n  message: {v.message}\n"
+                  f"  shape: {v.shape}")
     if failures:
         print("the violation checks found problems:\n" + "\n".join(failures))
     return 1
@@ -77,10 +80,10 @@ def cmd_query(args) -> int:
     from .query.results import format_result
     params = {}
     for item in args.param or []:
-        if "=" not in item:
+        key, is_pair, value = item.partition("=")
+        if not is_pair:
             print(f"licn query: --param takes NAME=VALUE, not '{item}'", file=sys.stderr)
             return EXIT_USAGE
-        key, value = item.split("=", 1)
         params[key] = value
     try:
         result = run(args.name, params, engine=args.engine, dist=Path(args.dist), endpoint=args.endpoint)
@@ -92,22 +95,21 @@ def cmd_query(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="licn", description="LICN-KG: leadership in integrated care networks as linked data.")
+    parser = argparse.ArgumentParser(prog="licn",
+                                     description="LICN-KG: leadership in integrated care networks as linked data.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="load data/, validate, write dumps, figures and the static site into dist/")
     p.add_argument("--out", default=str(paths.DIST))
-    p.add_argument("--no-site", action="store_true", help="the data only (dumps, VoID, checks): no figures, no static site")
-    p.set_defaults(func=cmd_build)
+    p.add_argument("--no-site", action="store_true",
+                   help="the data only (dumps, VoID, checks): no figures, no static site")
 
     p = sub.add_parser("validate", help="SHACL report in plain words; exit 1 when the graph does not conform")
     p.add_argument("files", nargs="*")
     p.add_argument("--dist", default=str(paths.DIST))
-    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("queries", help="list the stored queries")
     p.add_argument("--markdown", action="store_true", help="print the catalogue as queries/README.md")
-    p.set_defaults(func=cmd_queries)
 
     p = sub.add_parser("query", help="run a stored query")
     p.add_argument("name")
@@ -116,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--engine", choices=("oxigraph", "rdflib"), default="oxigraph")
     p.add_argument("--endpoint", help="a SPARQL 1.1 query endpoint to run the query on instead")
     p.add_argument("--dist", default=str(paths.DIST))
-    p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("serve", help="serve the built graph as linked data with a SPARQL endpoint")
     p.add_argument("--host", default="127.0.0.1")
@@ -124,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base-iri", default=None, help="canonical base IRI of the data (default: https://w3id.org/licn/)")
     p.add_argument("--dist", default=str(paths.DIST))
     p.add_argument("--processes", type=int, default=1, help="server processes sharing the port (default: 1)")
-    p.add_argument("--query-workers", type=int, default=2, help="SPARQL worker processes per server process (default: 2)")
+    p.add_argument("--query-workers", type=int, default=2,
+                   help="SPARQL worker processes per server process (default: 2)")
     p.add_argument("--access-log", action="store_true", help="log every request")
-    p.set_defaults(func=lambda a: __import__("licn.serve.app", fromlist=["cmd_serve"]).cmd_serve(a))
 
     p = sub.add_parser("push", help="upload the built graph to a SPARQL 1.1 triple store")
     p.add_argument("--endpoint", required=True, help="base URL of the store, or its query endpoint")
@@ -134,17 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--update", default=None, help="SPARQL Update URL (default: derived from --endpoint)")
     p.add_argument("--query-endpoint", default=None, help="SPARQL query URL for verification (default: derived)")
     p.add_argument("--dist", default=str(paths.DIST))
-    p.set_defaults(func=lambda a: __import__("licn.push", fromlist=["cmd_push"]).cmd_push(a))
 
     p = sub.add_parser("figures", help="draw the evidence gap map and the other figures from the built graph")
     p.add_argument("--dist", default=str(paths.DIST))
     p.add_argument("--out", default=None, help="folder for the figures (default: DIST/figures)")
-    p.set_defaults(func=lambda a: __import__("licn.publish.figures", fromlist=["cmd_figures"]).cmd_figures(a))
 
     args = parser.parse_args(argv)
-    if args.command != "serve":  # the server must outlive clients that hang up mid-answer
+    if args.command not in ("serve", "push"):  # these outlive a peer that hangs up: a client, or the store
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `licn queries | head` ends quietly
-    return args.func(args)
+    module = importlib.import_module(ELSEWHERE.get(args.command, __name__))
+    return getattr(module, f"cmd_{args.command}")(args)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -21,8 +21,7 @@ from loaders.vocab import BASE, DCAT, GRAPH, ID, LICENCE, PREFIXES, VCARD, VOID,
 from .graph import to_rdflib
 
 
-@dataclass(frozen=True)
-class Dump:
+class Dump(NamedTuple):
     name: str
     media: str
     label: str
@@ -35,7 +34,6 @@ DUMPS = (
     Dump("licn.ttl", "text/turtle", "Turtle, all layers together"),
     Dump("licn.jsonld", "application/ld+json", "JSON-LD, expanded, all layers together"),
 )
-DATASET = ID["dataset/licn-kg"]
 PREFIX_IRIS = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
 
 
@@ -64,7 +62,8 @@ def write_dumps(store: ox.Store, out: Path) -> None:
     nt = str(out / "licn.nt")
     ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.ttl"),
                  format=ox.RdfFormat.TURTLE, prefixes=PREFIX_IRIS)
-    ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.jsonld"), format=ox.RdfFormat.JSON_LD)
+    ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.jsonld"),
+                 format=ox.RdfFormat.JSON_LD)
 
 
 def _in_order(value):
@@ -87,9 +86,10 @@ def jsonld(triples, context: dict | None = None) -> str:
     return json.dumps(_in_order(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def _count(store: ox.Store, pattern: str) -> int:
-    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}",
-                                     use_default_graph_as_union=True)))["n"].value)
+def _count(store: ox.Store, variables: str, pattern: str = "?s ?p ?o") -> int:
+    """How many distinct bindings of the variables the pattern has, in all graphs together."""
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {variables} WHERE {{ {pattern} }} }}"
+    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
 
 
 def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
@@ -97,8 +97,7 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
     g = Graph()
     for prefix in ("void", "dcat", "dcterms", "foaf", "rdfs", "xsd", "vcard"):
         g.bind(prefix, PREFIXES[prefix])
-    d = DATASET
-    triples = _count(store, "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }")
+    d = ID["dataset/licn-kg"]
     g += [(d, RDF.type, VOID.Dataset), (d, RDF.type, DCAT.Dataset),
           (d, DCTERMS.title, Literal(about["title"], lang="en")),
           (d, DCTERMS.description, Literal(about["description"], lang="en")),
@@ -108,11 +107,11 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
           (d, DCTERMS.modified, Literal(str(about["modified"]), datatype=XSD.date)),
           (d, FOAF.homepage, URIRef(BASE)), (d, VOID.uriSpace, Literal(str(ID))),
           (d, VOID.sparqlEndpoint, URIRef(BASE + "sparql")),
-          (d, VOID.triples, Literal(triples)),
-          (d, VOID.entities, Literal(_count(store, f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"{ID}\")) }}"))),
-          (d, VOID.distinctSubjects, Literal(_count(store, "SELECT DISTINCT ?s WHERE { ?s ?p ?o }"))),
-          (d, VOID.properties, Literal(_count(store, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }"))),
-          (d, VOID.classes, Literal(_count(store, "SELECT DISTINCT ?c WHERE { ?s a ?c }")))]
+          (d, VOID.triples, Literal(_count(store, "?s ?p ?o"))),
+          (d, VOID.entities, Literal(_count(store, "?s", f'?s ?p ?o FILTER(STRSTARTS(STR(?s), "{ID}"))'))),
+          (d, VOID.distinctSubjects, Literal(_count(store, "?s"))),
+          (d, VOID.properties, Literal(_count(store, "?p"))),
+          (d, VOID.classes, Literal(_count(store, "?c", "?s a ?c")))]
     for role, prop in (("creator", DCTERMS.creator), ("publisher", DCTERMS.publisher)):
         agent = ID[f"agent/{about[role]['key']}"]
         g += [(d, prop, agent), (agent, RDF.type, FOAF.Agent), (agent, FOAF.name, Literal(about[role]["name"]))]
@@ -136,7 +135,7 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
             continue
         key = name.value[len(str(GRAPH)):]
         layer = ID[f"dataset/licn-kg/graph/{key}"]
-        size = _count(store, f"GRAPH <{name.value}> {{ ?s ?p ?o }}")
+        size = _count(store, "?s ?p ?o", f"GRAPH <{name.value}> {{ ?s ?p ?o }}")
         g += [(d, VOID.subset, layer), (layer, RDF.type, VOID.Dataset), (layer, RDFS.label, Literal(key)),
               (layer, DCTERMS.identifier, URIRef(name.value)), (layer, VOID.triples, Literal(size))]
     for dump in DUMPS:

@@ -22,11 +22,12 @@ import os
 import sys
 import time
 import urllib.error
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
+import pyoxigraph as ox
 
 from loaders.vocab import BASE, GRAPH, LAYERS, graph_iri
 
@@ -45,8 +46,7 @@ class Transient(Exception):
     """A failure worth another attempt: connection refused or reset, timeout, 502/503/504."""
 
 
-@dataclass(frozen=True)
-class Urls:
+class Urls(NamedTuple):
     graph_store: str
     update: str
     query: str
@@ -70,7 +70,7 @@ def derive_urls(endpoint: str, graph_store: str | None = None, update: str | Non
             raise PushError(f"'{safe_url(url)}' has no host")
         if "@" in parts.netloc:
             raise PushError(f"{safe_url(url)}: give the credentials in LICN_USER and LICN_PASSWORD, not in the URL")
-    base = endpoint[: -len("/query")] if endpoint.endswith("/query") else endpoint
+    base = endpoint.removesuffix("/query")
     if query is None:
         query = endpoint if urlsplit(endpoint).path not in ("", "/") else base + "/query"
     return Urls(graph_store or base + "/store", update or base + "/update", query)
@@ -90,7 +90,6 @@ def staging_iri(graph: str) -> str:
 def read_graphs(nq: Path) -> dict[str, list]:
     """The triples of each layer graph in dist/licn.nq, in file order, without duplicates; a layer
     without triples is there too, empty, so that the push empties it in the store."""
-    import pyoxigraph as ox
     graphs: dict[str, dict] = {str(graph_iri(layer)): {} for layer in LAYERS}
     try:
         for quad in ox.parse(path=nq, format=ox.RdfFormat.N_QUADS):
@@ -104,15 +103,13 @@ def read_graphs(nq: Path) -> dict[str, list]:
 
 
 def _retrying(call, what: str, attempts: int):
-    delay = BACKOFF
-    for attempt in range(1, attempts + 1):
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(BACKOFF * 2 ** (attempt - 1))
         try:
             return call()
         except Transient as exc:
             problem = str(exc)
-        if attempt < attempts:
-            time.sleep(delay)
-            delay *= 2
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
     raise PushError(f"{what} failed{tries}: {problem}")
 
@@ -125,57 +122,50 @@ def _excerpt(text: str) -> str:
 class Remote:
     """The store's HTTP side: requests with timeouts, retries and Basic or Digest credentials."""
 
-    def __init__(self, urls: Urls, user: str | None = None, password: str | None = None,
-                 attempts: int = ATTEMPTS, timeout: float = TIMEOUT):
-        self.urls, self.user, self.password, self.attempts = urls, user, password, attempts
+    def __init__(self, urls: Urls, user: str | None = None, password: str | None = None):
+        self.urls, self.user, self.password = urls, user, password
         self.digest = False
-        self.timeout = timeout
         auth = httpx.BasicAuth(user, password or "") if user else None
-        self.client = httpx.Client(auth=auth, timeout=httpx.Timeout(timeout, connect=10.0))
+        self.client = httpx.Client(auth=auth, timeout=httpx.Timeout(TIMEOUT, connect=10.0))
 
-    def close(self) -> None:
-        self.client.close()
+    def update(self, body: bytes, what: str) -> None:
+        """One SPARQL Update request, retried on transient failures."""
+        url = safe_url(self.urls.update)
+        headers = {"Content-Type": "application/sparql-update; charset=utf-8"}
 
-    def send(self, method: str, url: str, what: str, attempts: int | None = None, **kwargs) -> httpx.Response:
         def once():
             try:
-                response = self.client.request(method, url, **kwargs)
+                response = self.client.post(self.urls.update, content=body, headers=headers)
                 if response.status_code == 401 and self.user and not self.digest:
                     self.digest = True  # Basic refused: try Digest (Virtuoso's -auth endpoints)
                     self.client.auth = httpx.DigestAuth(self.user, self.password or "")
-                    response = self.client.request(method, url, **kwargs)
+                    response = self.client.post(self.urls.update, content=body, headers=headers)
             except httpx.TimeoutException:
-                raise Transient(f"no answer from {safe_url(url)} within {self.timeout:g} s") from None
+                raise Transient(f"no answer from {url} within {TIMEOUT:g} s") from None
             except httpx.TransportError as exc:
-                raise Transient(f"cannot reach {safe_url(url)}: {exc or type(exc).__name__}") from None
+                raise Transient(f"cannot reach {url}: {exc or type(exc).__name__}") from None
             if response.is_success:
-                return response
-            problem = f"{safe_url(url)} answered HTTP {response.status_code} {response.reason_phrase}{_excerpt(response.text)}"
+                return
+            problem = f"{url} answered HTTP {response.status_code} {response.reason_phrase}{_excerpt(response.text)}"
             if response.status_code == 401:
-                problem += " (set LICN_USER and LICN_PASSWORD)" if not self.user else " (check LICN_USER and LICN_PASSWORD)"
+                problem += f" ({'check' if self.user else 'set'} LICN_USER and LICN_PASSWORD)"
             if response.status_code in TRANSIENT_STATUS:
                 raise Transient(problem)
             raise PushError(f"{what} failed: {problem}")
-        return _retrying(once, what, attempts or self.attempts)
-
-    def update(self, body: str | bytes, what: str, attempts: int | None = None) -> None:
-        body = body.encode("utf-8") if isinstance(body, str) else body
-        self.send("POST", self.urls.update, what, attempts, content=body,
-                  headers={"Content-Type": "application/sparql-update; charset=utf-8"})
+        _retrying(once, what, ATTEMPTS)
 
     def counts(self, graphs: list[str], attempts: int | None = None) -> dict[str, int]:
         """Triples per graph in the store, through SPARQLWrapper."""
-        from SPARQLWrapper import DIGEST, JSON, POST, SPARQLWrapper
+        from SPARQLWrapper import BASIC, DIGEST, JSON, POST, SPARQLWrapper
         values = " ".join(f"<{g}>" for g in graphs)
-        client = SPARQLWrapper(self.urls.query)
+        client = SPARQLWrapper(self.urls.query, returnFormat=JSON)
         client.setMethod(POST)
-        client.setReturnFormat(JSON)
-        client.setTimeout(int(self.timeout))
-        client.setQuery(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g")
+        client.setTimeout(int(TIMEOUT))
+        client.setQuery(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                        "GROUP BY ?g")
         if self.user:
             client.setCredentials(self.user, self.password or "")
-            if self.digest:
-                client.setHTTPAuth(DIGEST)
+            client.setHTTPAuth(DIGEST if self.digest else BASIC)
         url = safe_url(self.urls.query)
 
         def once():
@@ -186,28 +176,27 @@ class Remote:
                     raise Transient(f"{url} answered HTTP {exc.code} {exc.reason}") from None
                 raise PushError(f"the count query at {url} failed: HTTP {exc.code} {exc.reason}") from None
             except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-                raise Transient(f"cannot reach {url}: {getattr(exc, 'reason', None) or exc or type(exc).__name__}") from None
+                reason = getattr(exc, "reason", None) or exc or type(exc).__name__
+                raise Transient(f"cannot reach {url}: {reason}") from None
             except Exception as exc:  # SPARQLWrapper's own errors (400, 401, 404, 500, bad JSON)
-                raise PushError(f"the count query at {url} failed: {type(exc).__name__}: {_excerpt(str(exc))[2:]}") from None
+                raise PushError(f"the count query at {url} failed: {type(exc).__name__}: "
+                                f"{_excerpt(str(exc))[2:]}") from None
             try:
                 found = {b["g"]["value"]: int(b["n"]["value"]) for b in data["results"]["bindings"]}
             except (KeyError, TypeError, ValueError):
                 raise PushError(f"the count query at {url} returned something that is not a SPARQL result") from None
             return {g: found.get(g, 0) for g in graphs}
-        return _retrying(once, f"the count query at {url}", attempts or self.attempts)
+        return _retrying(once, f"the count query at {url}", attempts or ATTEMPTS)
 
 
 def count_table(local: dict[str, int], remote: dict[str, int]) -> tuple[str, bool]:
     """The per-graph table and whether the store holds exactly the local graphs."""
-    rows, ok = [], True
+    rows = []
     for graph, n in local.items():
-        same = remote.get(graph) == n
-        ok &= same
-        rows.append((graph, str(n), str(remote.get(graph, "?")), "ok" if same else "DIFFERS"))
-        leftover = remote.get(staging_iri(graph), 0)
-        if leftover:
-            ok = False
+        rows.append((graph, str(n), str(remote.get(graph, "?")), "ok" if remote.get(graph) == n else "DIFFERS"))
+        if leftover := remote.get(staging_iri(graph), 0):
             rows.append((staging_iri(graph), "-", str(leftover), "staging graph left behind"))
+    ok = all(note == "ok" for *_, note in rows)
     rows.append(("total", str(sum(local.values())), str(sum(remote.get(g, 0) for g in local)), ""))
     width = max(len(r[0]) for r in rows)
     lines = [f"{'graph':<{width}}  {'local':>6}  {'remote':>6}"]
@@ -219,7 +208,6 @@ def replacement(graphs: dict[str, list]) -> str:
     """The one SPARQL Update request that replaces every layer graph (and removes staging graphs
     left by older pushes) with the local triples. N-Triples lines are valid SPARQL triples; one
     INSERT DATA keeps a blank node shared between layers one node, as in dist/licn.nq."""
-    import pyoxigraph as ox
     drops = [f"DROP SILENT GRAPH <{staging_iri(g)}>" for g in graphs] + [f"DROP SILENT GRAPH <{g}>" for g in graphs]
     data = "".join(f"GRAPH <{g}> {{\n{ox.serialize(t, format=ox.RdfFormat.N_TRIPLES).decode('utf-8')}}}\n"
                    for g, t in graphs.items() if t)
@@ -229,21 +217,27 @@ def replacement(graphs: dict[str, list]) -> str:
 def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
     """Replace and verify. Raises PushError when the store did not take the request (it then keeps
     its previous graphs) or the outcome is unknown; returns whether the verified counts match."""
-    urls = remote.urls
     local = {g: len(t) for g, t in graphs.items()}
+    counted = list(local) + [staging_iri(g) for g in local]
+    total, where = sum(local.values()), safe_url(remote.urls.update)
     start = time.perf_counter()
-    say(f"pushing {sum(local.values())} triples in {len(graphs)} graphs to {safe_url(urls.update)}")
+    say(f"pushing {total} triples in {len(graphs)} graphs to {where}")
     body = replacement(graphs).encode("utf-8")
     size = f"{len(body) / 1e6:.1f} MB"
     try:
-        remote.update(body, f"replacing {len(graphs)} graphs ({sum(local.values())} triples, one SPARQL Update "
-                      f"request of {size}) at {safe_url(urls.update)}")
+        remote.update(body, f"replacing {len(graphs)} graphs ({total} triples, one SPARQL Update request of {size}) "
+                      f"at {where}")
     except PushError as exc:
+        try:  # what the store now holds, as far as it can be asked
+            held = "\nThe store now holds:\n" + count_table(local, remote.counts(counted, attempts=1))[0]
+        except PushError as unknown:
+            held = f"\nWhat the store holds now could not be checked: {unknown}"
         raise PushError(f"{exc}\nThe store applies that request whole or not at all: unless the counts below show "
-                        "the new graphs, the store keeps its previous graphs." + _report(remote, local)) from None
-    say(f"replaced {len(graphs)} graphs with one SPARQL Update request of {size} in {time.perf_counter() - start:.2f} s")
+                        "the new graphs, the store keeps its previous graphs." + held) from None
+    say(f"replaced {len(graphs)} graphs with one SPARQL Update request of {size} "
+        f"in {time.perf_counter() - start:.2f} s")
     try:
-        counts = remote.counts(list(local) + [staging_iri(g) for g in local])
+        counts = remote.counts(counted)
     except PushError as exc:
         raise PushError(f"the graphs were replaced, but they could not be counted: {exc}") from None
     table, ok = count_table(local, counts)
@@ -251,15 +245,6 @@ def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
     if ok:
         say(f"pushed in {time.perf_counter() - start:.2f} s: the store holds what the local build holds")
     return ok
-
-
-def _report(remote: Remote, local: dict[str, int]) -> str:
-    """What the store now holds, as far as it can be asked."""
-    try:
-        counts = remote.counts(list(local) + [staging_iri(g) for g in local], attempts=1)
-    except PushError as exc:
-        return f"\nWhat the store holds now could not be checked: {exc}"
-    return "\nThe store now holds:\n" + count_table(local, counts)[0]
 
 
 def cmd_push(args) -> int:
@@ -275,17 +260,14 @@ def cmd_push(args) -> int:
     if not nq.exists():
         say(f"licn push: {nq} does not exist: run 'licn build' first", sys.stderr)
         return 2
-    remote = None
     try:
         urls = derive_urls(args.endpoint, args.graph_store, args.update, getattr(args, "query_endpoint", None))
         remote = Remote(urls, user, password)
-        ok = push(read_graphs(nq), remote, say)
+        with remote.client:  # closed however the push ends
+            ok = push(read_graphs(nq), remote, say)
     except PushError as exc:
         say(f"licn push: {exc}", sys.stderr)
         return 1
-    finally:
-        if remote is not None:
-            remote.close()
     if not ok:
         say("licn push: the store does not hold what the local build holds (see the table above)", sys.stderr)
         return 1

@@ -261,3 +261,14 @@ def test_the_bibliography_and_the_codings_download_for_reference_managers(dist):
     g.parse(dist / "licn.nt")
     assert len(codings) == len(set(g.subjects(RDF.type, LICN.Coding)))
     assert (dist / "site" / "dumps" / "bibliography.ris").read_bytes() == (dist / "bibliography.ris").read_bytes()
+
+
+def test_a_statement_in_two_layers_is_found_with_both_layers(dist):
+    from licn.graph import shared_triples
+    store = ox.Store()
+    store.load(path=str(dist / "licn.nq"), format=ox.RdfFormat.N_QUADS)
+    assert shared_triples(store) == []
+    quad = next(q for q in store.quads_for_pattern(None, None, None, ox.NamedNode("https://w3id.org/licn/graph/codings")))
+    store.add(ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode("https://w3id.org/licn/graph/studies")))
+    assert shared_triples(store) == [f"{quad.subject} {quad.predicate} {quad.object} is in "
+                                     "https://w3id.org/licn/graph/codings https://w3id.org/licn/graph/studies"]

@@ -180,3 +180,12 @@ def test_catalogue_is_published_as_data(dist):
     published = {name: text for name, text in result.rows}
     assert set(published) == set(CATALOGUE)
     assert published["table1-matrix"] == CATALOGUE["table1-matrix"].text
+
+
+def test_a_value_naming_another_parameter_stays_inside_its_literal(dist):
+    """Parameters are filled in one pass: a value that spells "$kind" is not filled in again, so the
+    next value cannot break out of its string literal (the query finds no such level, not every triple)."""
+    hostile = {"level": "$kind", "kind": ") } UNION { ?x ?y ?z } #", "scope": "review"}
+    assert run("cell-items", hostile, dist=dist).rows == []
+    text = bind(load_catalogue()["cell-items"], hostile)
+    assert sparql_string("$kind") in text and sparql_string(hostile["kind"]) in text

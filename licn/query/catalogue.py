@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Literal
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
@@ -15,6 +16,8 @@ from .. import paths
 
 HEADER_RE = re.compile(r"^#\s*(title|description|param|unordered):\s*(.*)$")
 PARAM_RE = re.compile(r"^(\S+)\s*(.*?)\s*(?:\(default:\s*(.*)\))?\s*$")
+# What a SPARQL string literal must escape: the backslash, the quote and line breaks.
+STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 class QueryError(Exception):
@@ -35,17 +38,14 @@ class StoredQuery:
     description: str
     params: tuple[Param, ...]
     text: str
-    path: Path
     unordered: tuple[str, ...] = ()  # columns holding a GROUP_CONCAT list, whose order SPARQL leaves open
 
     @property
     def form(self) -> str:
         """SELECT, ASK or CONSTRUCT (for CONSTRUCT and DESCRIBE), as pyoxigraph's parser reads the
         query: it runs on an empty store, which answers at once."""
-        import pyoxigraph as ox
-
         result = ox.Store().query(bind(self))
-        return "ASK" if isinstance(result, ox.QueryBoolean) else "SELECT" if isinstance(result, ox.QuerySolutions) else "CONSTRUCT"
+        return {ox.QueryBoolean: "ASK", ox.QuerySolutions: "SELECT"}.get(type(result), "CONSTRUCT")
 
 
 def parse_query_file(path: Path) -> StoredQuery:
@@ -53,12 +53,9 @@ def parse_query_file(path: Path) -> StoredQuery:
     meta: dict[str, str] = {}
     params = []
     for line in text.splitlines():
-        if not line.startswith("#"):
-            if line.strip():
-                break
-            continue
-        match = HEADER_RE.match(line)
-        if not match:
+        if line.strip() and not line.startswith("#"):
+            break  # the header is the comment lines (and blank lines) before the query
+        if not (match := HEADER_RE.match(line)):
             continue
         key, value = match.groups()
         if key == "param":
@@ -69,7 +66,7 @@ def parse_query_file(path: Path) -> StoredQuery:
     for key in ("title", "description"):
         if not meta.get(key):
             raise QueryError(f"{path}: the header has no '# {key}:' line")
-    return StoredQuery(path.stem, meta["title"], meta["description"], tuple(params), text, path,
+    return StoredQuery(path.stem, meta["title"], meta["description"], tuple(params), text,
                        tuple(meta.get("unordered", "").replace(",", " ").split()))
 
 
@@ -79,9 +76,7 @@ def load_catalogue(folder: Path = paths.QUERIES) -> dict[str, StoredQuery]:
 
 def sparql_string(value: str) -> str:
     """A SPARQL string literal holding exactly value: nothing in it can escape the quotes."""
-    escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-               .replace("\r", "\\r").replace("\t", "\\t"))
-    return f'"{escaped}"'
+    return f'"{value.translate(STRING_ESCAPES)}"'
 
 
 def bind(query: StoredQuery, values: dict[str, str] | None = None) -> str:
@@ -90,12 +85,14 @@ def bind(query: StoredQuery, values: dict[str, str] | None = None) -> str:
     known = {p.name for p in query.params}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise QueryError(f"query '{query.name}' has no parameter {', '.join(unknown)} (it takes: {', '.join(sorted(known)) or 'none'})")
-    text = query.text
-    for param in query.params:
-        literal = sparql_string(str(values.get(param.name, param.default)))
-        text = re.sub(r"\$" + re.escape(param.name) + r"\b", lambda _: literal, text)
-    return text
+        raise QueryError(f"query '{query.name}' has no parameter {', '.join(unknown)} "
+                         f"(it takes: {', '.join(sorted(known)) or 'none'})")
+    if not query.params:
+        return query.text
+    literals = {p.name: sparql_string(str(values.get(p.name, p.default))) for p in query.params}
+    # one pass over the stored text: a value is never read again, so "$kind" inside a value stays text
+    names = "|".join(sorted(map(re.escape, literals), key=len, reverse=True))
+    return re.sub(rf"\$({names})\b", lambda m: literals[m.group(1)], query.text)
 
 
 def catalogue_markdown(catalogue: dict[str, StoredQuery] | None = None) -> str:

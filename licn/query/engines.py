@@ -44,19 +44,16 @@ def plain(term):
     their value (whole numbers as int, other numbers as float, booleans as bool, the rest as text)."""
     if term is None:
         return None
-    if isinstance(term, ox.Literal) and term.datatype.value in _STRING_TYPES:
+    if isinstance(term, (ox.NamedNode, ox.BlankNode)) or (
+            isinstance(term, ox.Literal) and term.datatype.value in _STRING_TYPES):
         return term.value  # most cells: no detour through rdflib
-    if isinstance(term, (ox.NamedNode, ox.BlankNode)):
-        return term.value
     if not isinstance(term, (Literal, URIRef, BNode)):
         term = to_rdflib(term)
-    if isinstance(term, Literal):
-        value = term.toPython()
-        if isinstance(value, (bool, int)):
-            return value
-        if isinstance(value, (float, Decimal)):
-            return float(value)
-        return str(term)
+    value = term.toPython() if isinstance(term, Literal) else None
+    if isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, (float, Decimal)):
+        return float(value)
     return str(term)
 
 
@@ -81,10 +78,16 @@ def rdflib_dataset(path: Path):
     return _rdflib_dataset(str(path), path.stat().st_mtime)
 
 
-def oxigraph_store(dist: Path = paths.DIST):
+def _built_nquads(dist: Path) -> Path:
+    """dist/licn.nq, resolved (QueryError when there is none)."""
     path = (Path(dist) / "licn.nq").resolve()
     if not path.exists():
         raise QueryError(f"{path} does not exist: run 'licn build' first")
+    return path
+
+
+def oxigraph_store(dist: Path = paths.DIST):
+    path = _built_nquads(dist)
     return _oxigraph_store(str(path), path.stat().st_mtime)
 
 
@@ -95,9 +98,7 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
     if engine == "oxigraph":
         return run_oxigraph(store if store is not None else oxigraph_store(dist), text)
     if engine == "rdflib":
-        path = (Path(dist) / "licn.nq").resolve()
-        if not path.exists():
-            raise QueryError(f"{path} does not exist: run 'licn build' first")
+        path = _built_nquads(dist)
         try:
             result = rdflib_dataset(path).query(text)
         except Exception as exc:  # rdflib raises parser and evaluation errors of many types
@@ -105,7 +106,7 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
         if result.type == "ASK":
             return Result(["ask"], [[bool(result.askAnswer)]])
         columns = [str(v) for v in result.vars]
-        return Result(columns, [[plain(row[i]) for i in range(len(columns))] for row in result])
+        return Result(columns, [[plain(term) for term in row] for row in result])
     raise QueryError(f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
 
 
@@ -146,20 +147,16 @@ def _run_endpoint(text: str, endpoint: str) -> Result:
         raise QueryError(f"the endpoint {endpoint} refused the query: {exc}") from None
     if "boolean" in data:
         return Result(["ask"], [[bool(data["boolean"])]])
+
+    def value(cell: dict | None):
+        if cell is None:
+            return None
+        if cell["type"] not in ("literal", "typed-literal"):
+            return cell["value"]
+        return plain(Literal(cell["value"], datatype=cell.get("datatype"), lang=cell.get("xml:lang")))
+
     columns = data["head"]["vars"]
-    rows = []
-    for binding in data["results"]["bindings"]:
-        row = []
-        for c in columns:
-            cell = binding.get(c)
-            if cell is None:
-                row.append(None)
-            elif cell["type"] in ("literal", "typed-literal"):
-                row.append(plain(Literal(cell["value"], datatype=cell.get("datatype"), lang=cell.get("xml:lang"))))
-            else:
-                row.append(cell["value"])
-        rows.append(row)
-    return Result(columns, rows)
+    return Result(columns, [[value(binding.get(c)) for c in columns] for binding in data["results"]["bindings"]])
 
 
 def run(name: str, params: dict[str, str] | None = None, engine: str = "oxigraph", dist: Path = paths.DIST,

@@ -5,8 +5,6 @@ import csv
 import io
 import json
 
-FORMATS = ("table", "csv", "json", "md")
-
 
 def _cell(value) -> str:
     if value is None:
@@ -19,23 +17,22 @@ def _cell(value) -> str:
 
 
 def format_result(result, fmt: str) -> str:
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows([[_cell(v) for v in row] for row in result.rows])
-        return buf.getvalue()
     if fmt == "json":
         return json.dumps(result.as_dicts(), ensure_ascii=False, indent=1) + "\n"
+    cells = [[_cell(v) for v in row] for row in result.rows]
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([result.columns, *cells])
+        return buf.getvalue()
     if fmt == "md":
         lines = ["| " + " | ".join(result.columns) + " |", "|" + "---|" * len(result.columns)]
-        lines += ["| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |" for row in result.rows]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
         return "\n".join(lines) + "\n"
     from rich.console import Console
     from rich.table import Table
     table = Table(*result.columns, show_lines=False)
-    for row in result.rows:
-        table.add_row(*[_cell(v) for v in row])
+    for row in cells:
+        table.add_row(*row)
     buf = io.StringIO()
     Console(file=buf, width=200).print(table)
     return buf.getvalue() + f"{len(result.rows)} row(s)\n"

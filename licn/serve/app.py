@@ -19,22 +19,16 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.supervisors import Multiprocess
-
+import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import (
-    FileResponse,
-    HTMLResponse,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-)
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
 
 from loaders.vocab import BASE
 
@@ -45,16 +39,8 @@ from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import Rejected
 from ..query.results import format_result
+from . import sparql
 from .pool import ClientGone, Lanes
-from .sparql import (
-    DEFAULT_QUERY_MEMORY,
-    DEFAULT_RESULT_CAP,
-    DEFAULT_TIME_LIMIT,
-    FORMAT_PARAM,
-    GRAPH_OFFERS,
-    RESULT_OFFERS,
-    service_graph,
-)
 
 log = logging.getLogger("licn.serve")
 
@@ -64,10 +50,11 @@ DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
 DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
 
 
-def _text(message: str, status: int, **headers) -> PlainTextResponse:
-    return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
+def _text(message: str, status: int, **headers) -> Response:
+    return Response(message.rstrip("\n") + "\n", status_code=status, headers=headers or None, media_type="text/plain")
 
 
 def built_nquads(dist: Path) -> Path:
@@ -78,47 +65,77 @@ def built_nquads(dist: Path) -> Path:
     return nq
 
 
-def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT,
-               result_cap: int = DEFAULT_RESULT_CAP, workers: int = 2, queries: Path = paths.QUERIES,
-               max_pending: int | None = None, query_memory: int = DEFAULT_QUERY_MEMORY) -> Starlette:
+def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
+               time_limit: float = sparql.DEFAULT_TIME_LIMIT, result_cap: int = sparql.DEFAULT_RESULT_CAP,
+               workers: int = 2, queries: Path = paths.QUERIES, max_pending: int | None = None,
+               query_memory: int = sparql.DEFAULT_QUERY_MEMORY) -> Starlette:
     """The ASGI application over a built dist/ folder; worker processes start with the app. A build
     swaps dist/ for a new version folder: the server keeps reading the version it started with, so it
     never serves a mix of two builds (restart it to serve a new one)."""
     dist = Path(dist).resolve()
     nq = built_nquads(dist)
-    base = base_iri or BASE
-    base = base if base.endswith("/") else base + "/"
     catalogue = load_catalogue(queries)
-    docs = Documents.from_dist(dist, base, catalogue)
+    docs = Documents.from_dist(dist, base_iri or BASE, catalogue)
+    base = docs.base  # with its closing slash
     if not any(p.startswith("id/") for p in docs.resource_paths):
         log.warning("no resource in %s has an IRI under %s: the graph was built with another base", nq, base)
     resources = set(docs.resource_paths)
     lists = set(docs.list_paths())
     downloads = dump_list(dist)
-    dump_names = {d["name"] for d in downloads}
+    dump_media = {d["name"]: d["media"] for d in downloads}
     figures = dist / "figures"
     evidence_map = (figures / "evidence-map.svg").exists()
-    state = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        state["pool"] = Lanes(nq, workers=workers, time_limit=time_limit, cap=result_cap,
-                              max_pending=max_pending, query_memory=query_memory)
+        """The query workers, which every request finds as request.state.pool."""
+        pool = Lanes(nq, workers=workers, time_limit=time_limit, cap=result_cap, max_pending=max_pending,
+                     query_memory=query_memory)
         try:
-            yield
+            yield {"pool": pool}
         finally:
-            state.pop("pool").close()
+            pool.close()
 
-    def html(text: str, status: int = 200, vary: bool = False) -> HTMLResponse:
-        return HTMLResponse(text, status_code=status, headers={"Vary": "Accept"} if vary else None)
+    def html(text: str, status: int = 200, vary: bool = False) -> Response:
+        return Response(text, status_code=status, headers={"Vary": "Accept"} if vary else None, media_type="text/html")
+
+    def capped(truncated: bool) -> dict:
+        """The header that tells a client its result was cut at the cap."""
+        return {"X-SPARQL-MaxRows": str(result_cap)} if truncated else {}
+
+    store = oxigraph_store(dist)
+    studies_table = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
+    search_script = "window.LICN_SEARCH = " + search_index(search_documents(store)) + ";\n"
+    del store
+    search_page = docs.search_page(live=True)
+    studies_page = docs.studies_page(studies_table, live=True)
+    studies_csv = format_result(studies_table, "csv")
+    prefixes = docs.prefixes_json()
+    # Paths whose answer does not depend on the request: path -> a function making the response.
+    fixed = {
+        "/style.css": lambda: FileResponse(TEMPLATES / "style.css", media_type="text/css"),
+        **dict.fromkeys(["/favicon.ico", "/favicon.svg"],
+                        lambda: FileResponse(TEMPLATES / "favicon.svg", media_type="image/svg+xml")),
+        "/prefixes.json": lambda: Response(prefixes, media_type="application/json"),
+        "/sparql.html": lambda: html(docs.sparql_page(time_limit, result_cap, live=True)),
+        **dict.fromkeys(["/search", "/search.html"], lambda: html(search_page)),
+        "/search-index.js": lambda: Response(search_script, media_type="text/javascript"),
+        **dict.fromkeys(["/studies", "/studies.html"], lambda: html(studies_page)),
+        "/studies.csv": lambda: Response(studies_csv, media_type="text/csv; charset=utf-8"),
+        **dict.fromkeys(["/dumps", "/dumps/"], lambda: html(docs.dumps_page(downloads, live=True))),
+        **dict.fromkeys(["/queries", "/queries.html", "/queries/"], lambda: html(docs.catalogue_page(live=True))),
+    }
+
+    def answering(respond):
+        """An endpoint that answers every request with respond()."""
+        async def endpoint(request: Request) -> Response:
+            return respond()
+        return endpoint
 
     async def landing(request: Request) -> Response:
         if best_type(request.headers.get("accept"), [("text/html", "html"), ("text/turtle", "ttl")]) == "ttl":
             return RedirectResponse("/.well-known/void", status_code=303, headers={"Vary": "Accept"})
         return html(docs.landing(downloads, evidence_map, live=True), vary=True)
-
-    async def style(request: Request) -> Response:
-        return FileResponse(TEMPLATES / "style.css", media_type="text/css")
 
     async def vendored(request: Request) -> Response:
         name = request.path_params["name"]
@@ -127,64 +144,28 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         media = "text/css" if name.endswith(".css") else "text/javascript"
         return FileResponse(paths.VENDOR / paths.VENDORED[name], media_type=media)
 
-    prefixes = docs.prefixes_json()
-
-    async def prefixes_file(request: Request) -> Response:
-        return Response(prefixes, media_type="application/json")
-
-    async def sparql_page(request: Request) -> Response:
-        return html(docs.sparql_page(time_limit, result_cap, live=True))
-
-    async def favicon(request: Request) -> Response:
-        return FileResponse(TEMPLATES / "favicon.svg", media_type="image/svg+xml")
-
-    store = oxigraph_store(dist)
-    studies_table = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
-    search_script = "window.LICN_SEARCH = " + search_index(search_documents(store)) + ";\n"
-    search_html = docs.search_page(live=True)
-    del store
-
-    async def search(request: Request) -> Response:
-        if request.url.path.endswith(".js"):
-            return Response(search_script, media_type="text/javascript")
-        return html(search_html)
-    studies_html = docs.studies_page(studies_table, live=True)
-    studies_csv = format_result(studies_table, "csv")
-
-    async def studies(request: Request) -> Response:
-        if request.url.path.endswith(".csv"):
-            return Response(studies_csv, media_type="text/csv; charset=utf-8")
-        return html(studies_html)
-
     async def void(request: Request) -> Response:
-        path = dist / "void.ttl"
-        if not path.exists():
+        if not (dist / "void.ttl").exists():
             return _text("the VoID description has not been built", 404)
-        return FileResponse(path, media_type="text/turtle; charset=utf-8")
-
-    async def dumps_index(request: Request) -> Response:
-        return html(docs.dumps_page(downloads, live=True))
+        return FileResponse(dist / "void.ttl", media_type="text/turtle; charset=utf-8")
 
     async def dump(request: Request) -> Response:
         name = request.path_params["name"]
         if name == "index.html":
-            return await dumps_index(request)
-        if name not in dump_names:
+            return fixed["/dumps"]()
+        if name not in dump_media:
             return _text(f"no dump named {name}", 404)
-        media = next(d["media"] for d in downloads if d["name"] == name)
-        return FileResponse(dist / name, media_type=media, filename=None)
+        return FileResponse(dist / name, media_type=dump_media[name])
 
     async def figure(request: Request) -> Response:
         name = request.path_params["name"]
-        path = figures / name
-        if not NAME_RE.match(name) or not path.is_file():
+        if not NAME_RE.match(name) or not (figures / name).is_file():
             return _text(f"no figure named {name}", 404)
-        return FileResponse(path)
-
-    async def catalogue_page(request: Request) -> Response:
-        return html(docs.catalogue_page(live=True))
+        return FileResponse(figures / name)
 
     async def query_page(request: Request) -> Response:
+        """A stored query: its page, its text (.rq) or its result as a file. QueryError and Rejected
+        become a page with the message, or for a file a plain-text answer (see the exception handlers)."""
         name = request.path_params["name"]
         stem, dot, suffix = name.rpartition(".")
         values = dict(request.query_params)
@@ -194,46 +175,32 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
         if name not in catalogue:
             return _text(f"no stored query named {name} (see /queries)", 404)
         if suffix == "rq" and dot:
-            return PlainTextResponse(catalogue[name].text, media_type="application/sparql-query")
+            return Response(catalogue[name].text, media_type="application/sparql-query")
         if download is not None:
             if download not in DOWNLOADS:
                 return _text(f"a stored query's result is available as {', '.join(DOWNLOADS)}", 400)
-            try:
-                media, body, truncated = await state["pool"].answer(
-                    bind(catalogue[name], values), DOWNLOADS[download], None, disconnected=request.is_disconnected)
-            except QueryError as exc:
-                return _text(str(exc), 400)
-            except Rejected as exc:
-                return _text(exc.message, exc.status)
-            except ClientGone:
-                return Response(status_code=499)
+            media, body, truncated = await request.state.pool.answer(
+                bind(catalogue[name], values), DOWNLOADS[download], None, disconnected=request.is_disconnected)
             return Response(body, media_type=media, headers={
-                "Content-Disposition": f'inline; filename="{name}.{download}"',
-                **({"X-SPARQL-MaxRows": str(result_cap)} if truncated else {})})
+                "Content-Disposition": f'inline; filename="{name}.{download}"', **capped(truncated)})
         table, error, status, text = None, None, 200, None
         try:
             text = bind(catalogue[name], values)
-            table = await state["pool"].table(text, request.is_disconnected)
-        except QueryError as exc:
-            error, status = str(exc), 400
-        except Rejected as exc:
-            error, status = exc.message, exc.status
-        except ClientGone:
-            return Response(status_code=499)
+            table = await request.state.pool.table(text, request.is_disconnected)
+        except (QueryError, Rejected) as exc:
+            error, status = str(exc), exc.status if isinstance(exc, Rejected) else 400
         return html(docs.query_page(name, values, text, table, error, live=True), status)
 
-    async def sparql(request: Request) -> Response:
+    async def sparql_endpoint(request: Request) -> Response:
         params = {k: request.query_params.getlist(k) for k in request.query_params}
         query = None
         if request.method == "POST":
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if int(request.headers.get("content-length") or 0) > MAX_BODY:
-                return _text(f"the request is larger than {MAX_BODY} bytes", 413)
-            body = await request.body()
-            if len(body) > MAX_BODY:
+            if (int(request.headers.get("content-length") or 0) > MAX_BODY
+                    or len(body := await request.body()) > MAX_BODY):
                 return _text(f"the request is larger than {MAX_BODY} bytes", 413)
             if media == "application/sparql-update":
-                return _text("this endpoint is read-only: SPARQL Update is not accepted", 403)
+                return _text(READ_ONLY, 403)
             try:
                 decoded = body.decode("utf-8")
             except UnicodeDecodeError:
@@ -244,48 +211,43 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
             elif media == "application/sparql-query":
                 query = decoded
             else:
-                return _text("POST a form (application/x-www-form-urlencoded) or a query (application/sparql-query)", 415)
+                return _text("POST a form (application/x-www-form-urlencoded) or a query "
+                             "(application/sparql-query)", 415)
         if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
-            return _text("this endpoint is read-only: SPARQL Update is not accepted", 403)
-        if query is not None and "query" in params:
-            return _text("give the query either as the request body or as the query parameter, not both", 400)
+            return _text(READ_ONLY, 403)
+        found = params.get("query", [])
         if query is None:
-            found = params.get("query", [])
             if len(found) > 1:
                 return _text("give exactly one query parameter", 400)
-            query = found[0] if found else None
-        if query is None:
-            return service_description(request)
+            if not found:
+                return service_description(request)
+            query = found[0]
+        elif found:
+            return _text("give the query either as the request body or as the query parameter, not both", 400)
         result_format, graph_format = _sparql_formats(request.headers.get("accept"))
-        for value in params.get("format", []) + params.get("output", []):
-            chosen = FORMAT_PARAM.get(value.strip().lower())
-            if chosen:
-                result_format, graph_format = chosen[0] or result_format, chosen[1] or graph_format
-                break
+        asked = [value.strip().lower() for value in params.get("format", []) + params.get("output", [])]
+        chosen = next((sparql.FORMAT_PARAM[value] for value in asked if value in sparql.FORMAT_PARAM), (None, None))
+        result_format, graph_format = chosen[0] or result_format, chosen[1] or graph_format
         try:
-            media, body, truncated = await state["pool"].answer(
+            media, body, truncated = await request.state.pool.answer(
                 query, result_format, graph_format,
                 params.get("default-graph-uri", []), params.get("named-graph-uri", []), request.is_disconnected)
         except Rejected as exc:
             retry = {"Retry-After": "5"} if exc.status == 503 else {}
             return _text(exc.message, exc.status, Vary="Accept", **retry)
-        except ClientGone:
-            return Response(status_code=499)
-        headers = {"Vary": "Accept"}
-        if truncated:
-            headers["X-SPARQL-MaxRows"] = str(result_cap)
-        return Response(body, media_type=media, headers=headers)
+        return Response(body, media_type=media, headers={"Vary": "Accept", **capped(truncated)})
 
     def service_description(request: Request) -> Response:
-        key = best_type(request.headers.get("accept"), GRAPH_OFFERS[:1] + [("text/html", "html")] + GRAPH_OFFERS[1:])
+        offers = sparql.GRAPH_OFFERS
+        key = best_type(request.headers.get("accept"), offers[:1] + [("text/html", "html")] + offers[1:])
         if key == "html":
             return html(docs.sparql_page(time_limit, result_cap, live=True), vary=True)
         if key is None:
-            return _text("the service description is available as " + ", ".join(m for m, _ in GRAPH_OFFERS), 406)
-        graph = service_graph(base + "sparql", docs.base + "id/dataset/licn-kg", docs.triple_count, docs.graph_sizes,
-                              time_limit, result_cap)
-        rdflib_format = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}[key]
-        return Response(graph.serialize(format=rdflib_format), media_type=FORMATS[key][0], headers={"Vary": "Accept"})
+            return _text("the service description is available as " + ", ".join(m for m, _ in offers), 406)
+        graph = sparql.service_graph(base + "sparql", docs.base + "id/dataset/licn-kg", docs.triple_count,
+                                     docs.graph_sizes, time_limit, result_cap)
+        media = FORMATS[key][0]  # rdflib knows its serialisers by media type too
+        return Response(graph.serialize(format=media.split(";")[0]), media_type=media, headers={"Vary": "Accept"})
 
     @functools.lru_cache(maxsize=DOCUMENT_CACHE)
     def rendered(path: str, suffix: str) -> bytes:
@@ -313,35 +275,32 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
             return RedirectResponse(f"/{path}.html", status_code=303)
         return _text(f"not found: /{path}", 404)
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return _text(f"not found: {request.url.path}", 404)
-
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            return _text(f"not found: {request.url.path}", 404)
         return _text(exc.detail or "the request cannot be answered", exc.status_code)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        """A bad stored-query parameter (QueryError), a query refused (Rejected) or a client gone."""
+        if isinstance(exc, ClientGone):
+            return Response(status_code=499)
+        return _text(str(exc), exc.status if isinstance(exc, Rejected) else 400)
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         log.error("error while answering %s %s", request.method, request.url.path, exc_info=exc)
         return _text("internal error: the server could not answer this request", 500)
 
-    routes = [
-        Route("/", landing), Route("/index.html", landing), Route("/style.css", style),
-        Route("/favicon.ico", favicon), Route("/favicon.svg", favicon),
-        Route("/search", search), Route("/search.html", search), Route("/search-index.js", search),
-        Route("/studies", studies), Route("/studies.html", studies), Route("/studies.csv", studies),
-        Route("/sparql", sparql, methods=["GET", "POST"]), Route("/sparql.html", sparql_page),
-        Route("/vendor/{name:path}", vendored), Route("/prefixes.json", prefixes_file),
-        Route("/.well-known/void", void),
-        Route("/dumps", dumps_index), Route("/dumps/", dumps_index), Route("/dumps/{name}", dump),
-        Route("/figures/{name}", figure),
-        Route("/queries", catalogue_page), Route("/queries.html", catalogue_page), Route("/queries/", catalogue_page),
-        Route("/queries/{name}", query_page),
-        Route("/{path:path}", document),
+    routes = [Route(path, answering(respond)) for path, respond in fixed.items()] + [
+        Route("/", landing), Route("/index.html", landing),
+        Route("/sparql", sparql_endpoint, methods=["GET", "POST"]), Route("/vendor/{name:path}", vendored),
+        Route("/.well-known/void", void), Route("/dumps/{name}", dump), Route("/figures/{name}", figure),
+        Route("/queries/{name}", query_page), Route("/{path:path}", document),
     ]
     cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                       allow_headers=["Accept", "Content-Type"], max_age=86400)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors],
-                    exception_handlers={404: not_found, HTTPException: http_error, Exception: internal_error})
-    app.state.docs = docs
+    handlers = {HTTPException: http_error, QueryError: refused, Rejected: refused, ClientGone: refused,
+                Exception: internal_error}
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors], exception_handlers=handlers)
     app.state.base = base
     return app
 
@@ -349,7 +308,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *, time_lim
 @functools.lru_cache(maxsize=256)
 def _sparql_formats(accept: str | None) -> tuple[str | None, str | None]:
     """The result and graph formats an Accept header asks for (clients send the same few headers)."""
-    return best_type(accept, RESULT_OFFERS), best_type(accept, GRAPH_OFFERS)
+    return best_type(accept, sparql.RESULT_OFFERS), best_type(accept, sparql.GRAPH_OFFERS)
 
 
 class TimedH11Protocol(H11Protocol):
@@ -363,28 +322,26 @@ class TimedH11Protocol(H11Protocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._await_head()
+        self._head_deadline(self.head_timeout)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._await_head()
+        self._head_deadline(self.head_timeout)
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self.cycle is not None and not self.cycle.response_complete and self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        if self.cycle is not None and not self.cycle.response_complete:  # a request head has arrived
+            self._head_deadline(None)
 
     def connection_lost(self, exc) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._head_deadline(None)
         super().connection_lost(exc)
 
-    def _await_head(self) -> None:
+    def _head_deadline(self, seconds: float | None) -> None:
+        """Cancel the deadline that runs, if any; with seconds, start a new one."""
         if self._head_timer is not None:
             self._head_timer.cancel()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+        self._head_timer = None if seconds is None else self.loop.call_later(seconds, self._head_late)
 
     def _head_late(self) -> None:
         self._head_timer = None
@@ -392,25 +349,19 @@ class TimedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def server_config(app, **options):
+def server_config(app, **options) -> uvicorn.Config:
     """uvicorn's configuration for the project's server: bounded request heads, idle and slow
     connections closed, at most max_connections at once (503 past that)."""
-    import uvicorn
-
-    settings = dict(http=TimedH11Protocol, h11_max_incomplete_event_size=MAX_HEADERS, timeout_keep_alive=5,
-                    limit_concurrency=1000, lifespan="on", log_level="warning", access_log=False,
-                    timeout_graceful_shutdown=5)
-    settings.update(options)
-    return uvicorn.Config(app, **settings)
+    return uvicorn.Config(app, **{"http": TimedH11Protocol, "h11_max_incomplete_event_size": MAX_HEADERS,
+                                  "timeout_keep_alive": 5, "limit_concurrency": 1000, "lifespan": "on",
+                                  "log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5,
+                                  **options})
 
 
 @contextlib.contextmanager
 def serving(app, host: str = "127.0.0.1"):
     """Run app with uvicorn in a thread on a free port of host; yield its root URL."""
-    import uvicorn
-
     sock = listening_socket(host, 0)
-    port = sock.getsockname()[1]
     server = uvicorn.Server(server_config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -420,7 +371,7 @@ def serving(app, host: str = "127.0.0.1"):
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://{host}:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(30)
@@ -439,19 +390,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-ENVIRONMENT = {"dist": "LICN_SERVE_DIST", "base_iri": "LICN_SERVE_BASE", "query_workers": "LICN_SERVE_QUERY_WORKERS"}
-
-
 def app_from_environment() -> Starlette:
     """The application of one of several server processes (uvicorn's workers), configured through
     the environment that `licn serve` sets for them."""
-    return create_app(Path(os.environ[ENVIRONMENT["dist"]]), os.environ.get(ENVIRONMENT["base_iri"]) or None,
-                      workers=int(os.environ.get(ENVIRONMENT["query_workers"], "2")))
+    return create_app(Path(os.environ["LICN_SERVE_DIST"]), os.environ.get("LICN_SERVE_BASE") or None,
+                      workers=int(os.environ.get("LICN_SERVE_QUERY_WORKERS", "2")))
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
-
     dist = Path(args.dist)
     try:
         built_nquads(dist)
@@ -460,23 +406,22 @@ def cmd_serve(args) -> int:
         print(f"licn serve: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
+        hint = " (another server is using that port; choose another with --port)"
         print(f"licn serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-              + (" (another server is using that port; choose another with --port)" if exc.errno == errno.EADDRINUSE else ""),
-              file=sys.stderr)
+              + (hint if exc.errno == errno.EADDRINUSE else ""), file=sys.stderr)
         return 2
     base = args.base_iri or BASE
     print(f"serving {dist}/ at http://{args.host}:{args.port}/ (IRIs under {base.rstrip('/')}/ map onto it); "
           f"SPARQL at http://{args.host}:{args.port}/sparql; {args.processes} server process(es)", file=sys.stderr)
     # the socket is handed over as a socket, not by its descriptor: uvicorn would take a descriptor for
     # a Unix socket, and asyncio would then not set TCP_NODELAY (every answer delayed by ~40 ms)
-    options = dict(log_level="info", access_log=args.access_log)
+    options = {"log_level": "info", "access_log": args.access_log}
     if args.processes <= 1:
         app = create_app(dist, args.base_iri, workers=args.query_workers)
         uvicorn.Server(server_config(app, **options)).run(sockets=[sock])
         return 0
-    os.environ[ENVIRONMENT["dist"]] = str(dist.resolve())
-    os.environ[ENVIRONMENT["base_iri"]] = args.base_iri or ""
-    os.environ[ENVIRONMENT["query_workers"]] = str(args.query_workers)
+    os.environ.update(LICN_SERVE_DIST=str(dist.resolve()), LICN_SERVE_BASE=args.base_iri or "",
+                      LICN_SERVE_QUERY_WORKERS=str(args.query_workers))
     config = server_config("licn.serve.app:app_from_environment", factory=True, workers=args.processes, **options)
     Multiprocess(config, sockets=[sock]).run()
     return 0

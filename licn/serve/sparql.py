@@ -45,16 +45,13 @@ RESULT_OFFERS = [("application/sparql-results+json", "json"), ("application/json
 GRAPH_OFFERS = [("text/turtle", "ttl"), ("application/x-turtle", "ttl"), ("application/ld+json", "jsonld"),
                 ("application/json", "jsonld"), ("application/n-triples", "nt"), ("application/rdf+xml", "rdf"),
                 ("application/xml", "rdf")]
-# The `format` parameter some clients (SPARQLWrapper among them) send instead of, or beside, Accept.
-FORMAT_PARAM = {
-    "json": ("json", "jsonld"), "xml": ("xml", "rdf"), "csv": ("csv", None), "tsv": ("tsv", None),
-    "turtle": (None, "ttl"), "ttl": (None, "ttl"), "n3": (None, "ttl"),
-    "json-ld": (None, "jsonld"), "jsonld": (None, "jsonld"),
-    "nt": (None, "nt"), "ntriples": (None, "nt"), "n-triples": (None, "nt"),
-    "rdf+xml": (None, "rdf"), "rdf": (None, "rdf"), "rdfxml": (None, "rdf"),
-    **{media: (key, dict(GRAPH_OFFERS).get(media)) for media, key in RESULT_OFFERS},
-    **{media: (dict(RESULT_OFFERS).get(media), key) for media, key in GRAPH_OFFERS},
-}
+# The `format` parameter some clients (SPARQLWrapper among them) send instead of, or beside, Accept:
+# a name or a media type, of a result format, a graph format or one of each.
+_RESULT_NAMES = {**dict(RESULT_OFFERS), "json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
+_GRAPH_NAMES = {**dict(GRAPH_OFFERS), "json": "jsonld", "xml": "rdf", "turtle": "ttl", "ttl": "ttl", "n3": "ttl",
+                "json-ld": "jsonld", "jsonld": "jsonld", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
+                "rdf+xml": "rdf", "rdf": "rdf", "rdfxml": "rdf"}
+FORMAT_PARAM = {name: (_RESULT_NAMES.get(name), _GRAPH_NAMES.get(name)) for name in _RESULT_NAMES | _GRAPH_NAMES}
 PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
 
@@ -89,33 +86,26 @@ def start_worker(nq: str, query_memory: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (size + query_memory, size + query_memory))
 
 
-def _dataset(default_graphs, named_graphs) -> dict:
-    options = ({"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs
-               else {"use_default_graph_as_union": True})
-    if named_graphs:
-        options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-    return options
-
-
 def answer(text: str, result_format: str | None, graph_format: str | None, cap: int,
            default_graphs=(), named_graphs=()) -> tuple[str, bytes, bool]:
     """A protocol request: (media type, body, truncated). The formats are keys of RESULT_FORMATS
     and GRAPH_FORMATS, or None where the client accepts none for that query form."""
     form = query_form(text)
-    if form in ("SELECT", "ASK") and result_format is None:
-        raise Rejected(406, f"a {form} result is available as " + ", ".join(m for m, _ in RESULT_OFFERS))
-    if form in ("CONSTRUCT", "DESCRIBE") and graph_format is None:
-        raise Rejected(406, f"a {form} result is available as " + ", ".join(m for m, _ in GRAPH_OFFERS))
+    offers, chosen = (RESULT_OFFERS, result_format) if form in ("SELECT", "ASK") else (GRAPH_OFFERS, graph_format)
+    if chosen is None:
+        raise Rejected(406, f"a {form} result is available as " + ", ".join(m for m, _ in offers))
     try:
-        result = _STORE["store"].query(text, **_dataset(default_graphs, named_graphs))
+        dataset = ({"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs
+                   else {"use_default_graph_as_union": True})
+        if named_graphs:
+            dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        result = _STORE["store"].query(text, **dataset)
         if isinstance(result, ox.QueryBoolean):
             fmt, media = RESULT_FORMATS[result_format]
             return media, result.serialize(format=fmt), False
         if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows = list(itertools.islice(result, cap + 1))
-            media = RESULT_FORMATS[result_format][1]
-            return media, _results_document(variables, rows[:cap], result_format), len(rows) > cap
+            body, truncated = _results_document(result, cap, result_format)
+            return RESULT_FORMATS[result_format][1], body, truncated
         triples = list(itertools.islice(result, cap + 1))
         fmt, media = GRAPH_FORMATS[graph_format]
         body = ox.serialize(triples[:cap], format=fmt, prefixes=None if fmt == ox.RdfFormat.N_TRIPLES else PREFIXES)
@@ -126,22 +116,23 @@ def answer(text: str, result_format: str | None, graph_format: str | None, cap: 
         raise Rejected(400, f"the query could not be run: {exc}") from None
 
 
-def _results_document(variables: list[str], rows, result_format: str) -> bytes:
-    """Solutions (at most the cap of them) as a SPARQL results document. pyoxigraph writes only whole
-    results, so rdflib writes the rows as SPARQL JSON, which pyoxigraph reads back and writes in the
-    format asked for: every format comes from one writer, whether the result was cut or not."""
+def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str) -> tuple[bytes, bool]:
+    """At most cap solutions as a SPARQL results document, and whether there were more. pyoxigraph writes
+    only whole results, so rdflib writes the rows as SPARQL JSON, which pyoxigraph reads back and writes
+    in the format asked for: every format comes from one writer, whether the result was cut or not."""
+    variables = [v.value for v in solutions.variables]
+    rows = list(itertools.islice(solutions, cap + 1))
     document = QueryResult("SELECT")
     document.vars = [Variable(v) for v in variables]
     document.bindings = [{Variable(v): to_rdflib(solution[v]) for v in variables if solution[v] is not None}
-                         for solution in rows]
+                         for solution in rows[:cap]]
     parsed = ox.parse_query_results(document.serialize(format="json"), format=ox.QueryResultsFormat.JSON)
-    return parsed.serialize(format=RESULT_FORMATS[result_format][0])
+    return parsed.serialize(format=RESULT_FORMATS[result_format][0]), len(rows) > cap
 
 
 def table(text: str, cap: int) -> Result:
     """A SELECT or ASK query's rows with their terms, at most cap of them, for a stored query's page."""
-    form = query_form(text)
-    if form not in ("SELECT", "ASK"):
+    if query_form(text) not in ("SELECT", "ASK"):
         raise Rejected(400, "a stored query page shows SELECT and ASK results only")
     return run_oxigraph(_STORE["store"], text, cap=cap, terms=True)
 
@@ -157,16 +148,15 @@ def service_graph(endpoint: str, dataset: str, triples: int, graph_sizes: dict, 
     g = Graph()
     for prefix, ns in (("sd", SD), ("formats", FMT), ("void", VOID), ("dcterms", DCTERMS)):
         g.bind(prefix, ns)
-    service = URIRef(endpoint)
+    service, described, default = URIRef(endpoint), BNode(), BNode()
     g += [(service, RDF.type, SD.Service), (service, SD.endpoint, service),
           (service, SD.supportedLanguage, SD.SPARQL11Query), (service, SD.feature, SD.UnionDefaultGraph),
           (service, DCTERMS.description, Literal(
               f"Read-only SPARQL 1.1 endpoint of LICN-KG. SPARQL Update and SERVICE are refused; each query "
               f"gets at most {time_limit:g} s, waiting included, and returns at most {cap} results.", lang="en"))]
-    for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                 "Turtle", "JSON-LD", "N-Triples", "RDF_XML"):
-        g.add((service, SD.resultFormat, FMT[name]))
-    described, default = BNode(), BNode()
+    formats = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle",
+               "JSON-LD", "N-Triples", "RDF_XML")
+    g += [(service, SD.resultFormat, FMT[name]) for name in formats]
     g += [(service, SD.defaultDataset, described), (described, RDF.type, SD.Dataset),
           (described, DCTERMS.source, URIRef(dataset)),
           (described, SD.defaultGraph, default), (default, RDF.type, SD.Graph),
