@@ -50,14 +50,14 @@ def median(values: list[float]) -> float | None:
 
 def real_builds(runs: int) -> dict:
     """`licn build --no-site` and `licn build` on the real data, each a new process, with
-    `oxigraph convert` of the same N-Quads to N-Triples as the yardstick, interleaved."""
+    `oxigraph convert` of the same N-Quads (to N-Quads) as the yardstick, interleaved."""
     out = WORK / "targets-real"
     data_only, whole, convert = [], [], []
     for _ in range(runs):
         r = run_child([str(BIN / "licn"), "build", "--no-site", "--out", str(out)], 600)
         data_only.append(r["wall_s"] if r["rc"] == 0 else None)
         r = run_child([str(BIN / "oxigraph"), "convert", "--from-file", str(out / "licn.nq"),
-                       "--to-file", str(WORK / "targets-convert.nt")], 600)
+                       "--to-file", str(WORK / "targets-convert.nq")], 600)
         convert.append(r["wall_s"] if r["rc"] == 0 else None)
     for _ in range(max(1, runs // 2)):
         r = run_child([str(BIN / "licn"), "build", "--out", str(out)], 900)
@@ -188,7 +188,7 @@ def markdown(r: dict) -> str:
     out += [f"| {a} | {b} | {c} |" for a, b, c in target_rows(r)]
     real = r.get("real", {})
     out += ["", "## Real data", "", "Each run a new process; `oxigraph convert` turns the build's `licn.nq` into "
-            "N-Triples (the yardstick: reading and writing the same quads in Rust, no validation).", "",
+            "N-Quads again (the yardstick: reading and writing the same quads in Rust, no validation).", "",
             "| command | runs (s) | median |", "|---|---|---:|"]
     for label, key in (("`licn build --no-site`", "no_site_s"), ("`oxigraph convert licn.nq -> .nt`", "convert_s"),
                        ("`licn build` (with figures and site)", "build_s")):
