@@ -182,7 +182,8 @@ def markdown(r: dict) -> str:
            f"`python -m bench.targets` ({'with' if '100000' in r.get('synthetic', {}) else 'without'} `--large`), "
            f"started {r['started']} on {m.get('cores')} cores ({m.get('cpu', '')}), {m.get('memory_gb')} GB. "
            "The machine is shared and noisy (about +-20 % between runs); every figure below comes from this one run "
-           "unless a row says otherwise. Answers are not cached anywhere: every serving figure is uncached.", "",
+           "unless a row says otherwise. Answers are not cached anywhere: every serving figure is uncached. "
+           "`bench/notes.md` says what the numbers mean and why the missed ones are missed.", "",
            "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), "",
            "## Targets", "", "| target | measured | verdict |", "|---|---:|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in target_rows(r)]
