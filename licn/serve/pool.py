@@ -16,6 +16,7 @@ from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
 LOOKUP_TIME_LIMIT = 1.0  # seconds a lookup may take on the lookup worker before it goes to the others
+LOOKUP_MAX_CHARS = 2000  # longer queries go to the general workers unparsed: parsing costs ~2 ms per KB
 
 
 class ClientGone(Exception):
@@ -35,8 +36,12 @@ class QueryPool:
         self.pending = 0
         self._settings = dict(max_workers=max(1, workers), initializer=sparql.start_worker,
                               initargs=(str(nq), query_memory), context=multiprocessing.get_context("spawn"))
-        self._pool = ProcessPool(**self._settings)
-        self._pool.schedule(os.getpid)  # starts the workers now, not on the first query
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPool:
+        pool = ProcessPool(**self._settings)
+        pool.schedule(os.getpid)  # starts the workers now, not on the first query
+        return pool
 
     async def _call(self, function, args: tuple, disconnected=None):
         if self.pending >= self.max_pending:
@@ -48,7 +53,7 @@ class QueryPool:
             future = self._pool.schedule(function, args=args, timeout=self.time_limit)
         except RuntimeError:  # the pool broke (its workers could not start): a new one for the next call
             self.pending -= 1
-            self._pool = ProcessPool(**self._settings)
+            self._pool = self._new_pool()
             raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
         waiting = asyncio.wrap_future(future)
         try:
@@ -100,7 +105,8 @@ class Lanes:
         self.general = QueryPool(nq, workers, time_limit, cap, max_pending, query_memory)
 
     async def _route(self, method: str, text: str, *args, **kwargs):
-        if is_lookup(text):
+        # parsed off the event loop (the server answers other requests meanwhile); cached per text
+        if len(text) <= LOOKUP_MAX_CHARS and await asyncio.to_thread(is_lookup, text):
             try:
                 return await getattr(self.lookups, method)(text, *args, **kwargs)
             except Rejected as exc:
