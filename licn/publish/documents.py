@@ -234,8 +234,7 @@ class Documents:
         return [o for (pp, o, _) in self.out.get(subject, ()) if pp == p]
 
     def value(self, subject, predicate: str):
-        found = self.values(subject, predicate)
-        return found[0] if found else None
+        return next(iter(self.values(subject, predicate)), None)
 
     def text(self, subject, predicate: str) -> str:
         """The first value of predicate as text, or "" if there is none."""
@@ -254,7 +253,6 @@ class Documents:
         return sorted({s for (s, pp, _) in self.inc.get(obj, ()) if pp == p}, key=term_key)
 
     def named_under(self, prefix: str) -> list[ox.NamedNode]:
-        """The subjects whose IRI starts with prefix."""
         return [s for s in self.out if isinstance(s, ox.NamedNode) and s.value.startswith(prefix)]
 
     def types(self, subject) -> frozenset[str]:

@@ -1,8 +1,5 @@
-"""Figures drawn from the built graph: the evidence gap map and the others.
-
-Every number in a figure comes from a stored query (queries/*.rq) run on dist/licn.nq, never from
-the CSV files in data/. Beside each figure lies the data behind it: NAME.csv is the result of the
-figure's stored query exactly as `licn query QUERY --format csv` prints it.
+"""Figures drawn from the built graph. Every number comes from a stored query (queries/*.rq) run on dist/licn.nq,
+never from data/*.csv; NAME.csv beside a figure is its query's result as `licn query QUERY --format csv` prints it.
 
 Files written into the output folder (dist/figures/ by default):
 
@@ -15,14 +12,13 @@ Files written into the output folder (dist/figures/ by default):
   mechanism-network.html .csv        network of levels, mechanisms and studies
   figures.json, index.html           what each figure shows: title, caption, files, queries
 
-Links from the HTML figures to study pages are relative links to the HTML page of the study's IRI:
-https://w3id.org/licn/id/study/ref-95 becomes "../id/study/ref-95.html". Served by `licn serve` at
-/figures/evidence-map.html it resolves to /id/study/ref-95.html, the page the server also sends for
-the IRI path /id/study/ref-95 (by a 303 redirect); in the static site, where the figures are copied
-to site/figures/, it resolves to site/id/study/ref-95.html, so it works from the file system too.
+Links to study pages are relative: https://w3id.org/licn/id/study/ref-95 becomes "../id/study/ref-95.html", which
+resolves to /id/study/ref-95.html when `licn serve` sends /figures/evidence-map.html (the page the server also
+sends for the IRI path, by a 303 redirect), and to site/id/study/ref-95.html in the static site, so it works from
+the file system too.
 
-Output is deterministic: the same graph gives the same bytes (fixed SVG hash salt, no dates or
-software versions in the image metadata, sorted JSON).
+The same graph gives the same bytes: fixed SVG hash salt, no dates or software versions in the image metadata,
+sorted JSON.
 """
 from __future__ import annotations
 
@@ -45,11 +41,10 @@ from ..query.results import format_result
 DPI = 150
 # Figure sizes in inches: PNG pixels are SIZE * DPI, SVG points are SIZE * 72.
 SIZES = {"evidence-map": (11.0, 7.5), "publication-years": (10.0, 6.5), "theories": (9.0, 5.0)}
-SVG_SALT = "licn-kg"
 SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 RC_PARAMS = {
     # text stays text in the SVG (searchable, selectable and much faster to write than glyph paths)
-    "svg.hashsalt": SVG_SALT, "svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 10,
+    "svg.hashsalt": "licn-kg", "svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 10,
     "axes.titlesize": 12, "axes.labelsize": 10.5, "hatch.linewidth": 0.8, "path.simplify": True,
 }
 
