@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
 from loaders.vocab import PREFIXES, SH
 
 from . import paths
-from .graph import turtle_graph
+from .graph import to_ox, turtle_graph
+
+RDF_TYPE = str(RDF.type)
 
 # What `licn validate` reads, by file name ending.
 FILE_FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG, ".nt": ox.RdfFormat.N_TRIPLES,
@@ -41,15 +43,6 @@ def shapes_graph(shapes_dir: Path = paths.SHAPES) -> Graph:
     return turtle_graph(shapes_dir)
 
 
-def rdflib_graph(quads) -> Graph:
-    """The triples of pyoxigraph quads (every graph together) as an rdflib graph for pyshacl."""
-    g = Graph()
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns, override=True, replace=True)
-    g.parse(data=ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES), format="nt")
-    return g
-
-
 def read_files(files: list[Path]) -> ox.Store:
     """Every quad of the files (all their graphs), each file read by the parser its ending names."""
     store = ox.Store()
@@ -66,19 +59,85 @@ def read_files(files: list[Path]) -> ox.Store:
     return store
 
 
-def validate_store(store: ox.Store, shapes_dir: Path = paths.SHAPES) -> tuple[bool, list[Violation]]:
+# The constraints (and targets) of shapes that read nothing but the focus node's own statements, its
+# values' rdf:type and the class hierarchy; shapes made of these alone can be validated part by part.
+LOCAL_SHACL = {SH[name] for name in (
+    "NodeShape", "PropertyShape", "property", "path", "targetClass", "targetSubjectsOf", "minCount", "maxCount",
+    "class", "datatype", "nodeKind", "in", "pattern", "flags", "minInclusive", "maxInclusive", "minExclusive",
+    "maxExclusive", "minLength", "maxLength", "hasValue", "languageIn", "uniqueLang", "or", "and", "not", "xone",
+    "message", "name", "description", "severity", "deactivated", "order", "group")}
+PART_QUADS = 250_000  # statements per pyshacl-turbo call, so that its memory stays flat as the graph grows
+
+
+def validate_store(store: ox.Store, shapes_dir: Path = paths.SHAPES,
+                   part_quads: int = PART_QUADS) -> tuple[bool, list[Violation]]:
     """Validate a store that holds the ontology (class hierarchy) with the data, every graph
     together, with pyshacl-turbo. Data and shapes are both given as pyoxigraph stores: with the
     shapes as an rdflib graph it compares "x" and "x"^^xsd:string as different terms. tests/
-    test_validate.py holds it to pyshacl, the reference, on every fixture and on the real data."""
+    test_validate.py holds it to pyshacl, the reference, on every fixture and on the real data.
+
+    A large graph is validated in parts when the shapes allow it (every one local, see LOCAL_SHACL):
+    a part holds every statement of some subjects, the rdf:type statements of their values and the
+    class hierarchy, which is all such shapes read of a focus node, so the results for those
+    subjects are the whole graph's; results for other nodes of the part are left to their own part."""
     import pyshacl_turbo
 
-    union, shapes = ox.Store(), ox.Store()
-    union.extend(ox.Quad(q.subject, q.predicate, q.object) for q in store)  # the default graph: what is validated
+    shapes = ox.Store()
     for path in sorted(shapes_dir.glob("*.ttl")):
         shapes.load(path=str(path), format=ox.RdfFormat.TURTLE)
-    conforms, report, _ = pyshacl_turbo.validate(union, shacl_graph=shapes, **SHACL_OPTIONS)
-    return conforms, _violations(report, rdflib_graph(union) if not conforms else Graph(), shapes_graph(shapes_dir))
+    owners = {q.object.value: q.subject.value
+              for q in shapes.quads_for_pattern(None, ox.NamedNode(str(SH.property)), None)}
+    parts = [None]
+    if len(store) > part_quads and local_shapes(shapes):
+        parts = subject_parts(store, part_quads)
+    violations = []
+    for subjects in parts:
+        data = ox.Store()
+        data.extend(part_quads_of(store, subjects))
+        focus = [s.value for s in subjects or () if isinstance(s, ox.NamedNode)]  # blank nodes cannot be named
+        conforms, report, _ = pyshacl_turbo.validate(data, shacl_graph=shapes, **SHACL_OPTIONS,
+                                                     focus_nodes=focus if subjects and len(focus) == len(subjects) else None)
+        if not conforms:
+            violations += _violations(report, owners, subjects)
+    return not violations, sorted(set(violations), key=lambda v: (v.focus, v.path, v.message))
+
+
+def local_shapes(shapes: ox.Store) -> bool:
+    """Whether the shapes use only local SHACL terms (as predicates and as types), every path a property."""
+    for q in shapes:
+        term = q.object if q.predicate.value == RDF_TYPE else q.predicate
+        if term.value.startswith(str(SH)) and URIRef(term.value) not in LOCAL_SHACL:
+            return False
+        if q.predicate.value == str(SH.path) and not isinstance(q.object, ox.NamedNode):
+            return False
+    return True
+
+
+def subject_parts(store: ox.Store, part_quads: int) -> list[set]:
+    """The subjects of the store in sets with about part_quads statements each."""
+    subjects = sorted((row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }",
+                                                           use_default_graph_as_union=True)),
+                      key=str)
+    count = -(-len(store) // part_quads)
+    return [set(subjects[i::count]) for i in range(count)]
+
+
+def part_quads_of(store: ox.Store, subjects: set | None):
+    """The default-graph quads validated for the subjects (all of them for None): their statements,
+    their values' rdf:type statements and the class hierarchy."""
+    if subjects is None:
+        yield from (ox.Quad(q.subject, q.predicate, q.object) for q in store)
+        return
+    rdf_type, seen = ox.NamedNode(RDF_TYPE), set()
+    yield from (ox.Quad(q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(None, ox.NamedNode(str(RDFS.subClassOf)), None))
+    for subject in subjects:
+        for q in store.quads_for_pattern(subject, None, None):
+            yield ox.Quad(q.subject, q.predicate, q.object)
+            if not isinstance(q.object, ox.Literal) and q.object not in subjects and q.object not in seen:
+                seen.add(q.object)
+                yield from (ox.Quad(t.subject, t.predicate, t.object)
+                            for t in store.quads_for_pattern(q.object, rdf_type, None))
 
 
 def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list[Violation]]:
@@ -87,20 +146,28 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list
 
     shapes = shapes if shapes is not None else shapes_graph()
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes, **SHACL_OPTIONS)
-    return conforms, _violations(report, data, shapes)
+    owners = {str(shape): str(owner) for owner, shape in shapes.subject_objects(SH.property)}
+    return conforms, sorted(_violations(report, owners), key=lambda v: (v.focus, v.path, v.message))
 
 
-def _violations(report: Graph, data: Graph, shapes: Graph) -> list[Violation]:
+def _violations(report: Graph, owners: dict[str, str], subjects: set | None = None) -> set[Violation]:
+    """The report's results as violations, only those about the subjects when given; a blank property
+    shape is named by the node shape it belongs to (owners), as its own name changes from run to run."""
+    prefixes = Graph()
+    for prefix, ns in PREFIXES.items():
+        prefixes.bind(prefix, ns, override=True, replace=True)
+
     def short(term) -> str:
-        return "" if term is None else term.n3(data.namespace_manager)
+        return "" if term is None else term.n3(prefixes.namespace_manager)
 
     violations = set()
     for result in report.subjects(RDF.type, SH.ValidationResult):
-        shape = report.value(result, SH.sourceShape)
-        if not isinstance(shape, URIRef):  # a blank property shape: name the node shape it belongs to, if found
-            shape = next(shapes.subjects(SH.property, shape), shape)
-        violations.add(Violation(focus=short(report.value(result, SH.focusNode)),
+        focus = report.value(result, SH.focusNode)
+        if subjects is not None and to_ox(focus) not in subjects:
+            continue
+        shape = str(report.value(result, SH.sourceShape))
+        violations.add(Violation(focus=short(focus),
                                  path=short(report.value(result, SH.resultPath)),
                                  message=str(report.value(result, SH.resultMessage) or "violates a constraint"),
-                                 shape=str(shape)))
-    return sorted(violations, key=lambda v: (v.focus, v.path, v.message))
+                                 shape=owners.get(shape, shape)))
+    return violations
