@@ -19,8 +19,7 @@ def cmd_build(args) -> int:
     try:
         result = build(Path(args.out), site=not args.no_site)
     except BuildError as exc:
-        print(f"licn build failed: {exc}", file=sys.stderr)
-        print(f"{args.out}/ was left as it was.", file=sys.stderr)
+        print(f"licn build failed: {exc}\n{args.out}/ was left as it was.", file=sys.stderr)
         return 1
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
     print(f"built {result.out}/: {result.triples} triples, {result.studies} studies ({result.reviewed} reviewed), "

@@ -1,19 +1,13 @@
 """licn push: upload the built graph to a SPARQL 1.1 triple store, one named graph per layer.
 
-1. One SPARQL Update request replaces every layer graph: DROP SILENT GRAPH for each layer graph
-   (and for the staging graphs that pushes before this design left behind), then one INSERT DATA
-   with the triples of every layer (1.9 MB for the real data). Oxigraph runs one request as one
-   transaction: it applies all of it or none of it, and its readers, the union default graph
-   included, see the complete old graphs or the complete new ones, never both (tested; Fuseki's
-   TDB2 and GraphDB also run one request as one transaction, untested here; Virtuoso 7.2 takes
-   the request, but a reader can catch it half applied). Staging graphs cannot give that: a union
-   default graph shows every named graph, staging ones too. The request does the same whether it
-   ran once or twice, so it is retried on transient failures. The Graph Store Protocol is no
-   longer used: --graph-store is accepted and ignored.
-2. A count query (through SPARQLWrapper) checks that every graph holds as many triples as
-   dist/licn.nq says, and the table is printed.
-
-Credentials come from LICN_USER and LICN_PASSWORD and never appear in the output.
+One SPARQL Update request drops every layer graph (and the staging graphs older pushes left behind)
+and inserts every layer with one INSERT DATA. A store that runs one request as one transaction
+(Oxigraph, tested; Fuseki's TDB2 and GraphDB, untested) shows its readers, the union default graph
+included, the complete old graphs or the complete new ones, never both; staging graphs cannot give
+that, as a union default graph shows them too (on Virtuoso 7.2 a reader can catch the request half
+applied). The request does the same run once or twice, so it is retried on transient failures. A
+count query (through SPARQLWrapper) then checks every graph against dist/licn.nq. Credentials come
+from LICN_USER and LICN_PASSWORD and never appear in the output; README.md tells more.
 """
 from __future__ import annotations
 
@@ -205,9 +199,8 @@ def count_table(local: dict[str, int], remote: dict[str, int]) -> tuple[str, boo
 
 
 def replacement(graphs: dict[str, list]) -> str:
-    """The one SPARQL Update request that replaces every layer graph (and removes staging graphs
-    left by older pushes) with the local triples. N-Triples lines are valid SPARQL triples; one
-    INSERT DATA keeps a blank node shared between layers one node, as in dist/licn.nq."""
+    """The one SPARQL Update request of a push (see above). N-Triples lines are valid SPARQL triples;
+    one INSERT DATA keeps a blank node shared between layers one node, as in dist/licn.nq."""
     drops = [f"DROP SILENT GRAPH <{staging_iri(g)}>" for g in graphs] + [f"DROP SILENT GRAPH <{g}>" for g in graphs]
     data = "".join(f"GRAPH <{g}> {{\n{ox.serialize(t, format=ox.RdfFormat.N_TRIPLES).decode('utf-8')}}}\n"
                    for g, t in graphs.items() if t)
@@ -261,8 +254,7 @@ def cmd_push(args) -> int:
         say(f"licn push: {nq} does not exist: run 'licn build' first", sys.stderr)
         return 2
     try:
-        urls = derive_urls(args.endpoint, args.graph_store, args.update, getattr(args, "query_endpoint", None))
-        remote = Remote(urls, user, password)
+        remote = Remote(derive_urls(args.endpoint, args.graph_store, args.update, args.query_endpoint), user, password)
         with remote.client:  # closed however the push ends
             ok = push(read_graphs(nq), remote, say)
     except PushError as exc:

@@ -22,6 +22,7 @@ STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\
 
 class QueryError(Exception):
     """An unknown query, an unknown parameter or a query an engine refused."""
+    status = 400  # as an HTTP answer
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,7 @@ def bind(query: StoredQuery, values: dict[str, str] | None = None) -> str:
     """The query text with each $param replaced by a string literal (its value or default)."""
     values = dict(values or {})
     known = {p.name for p in query.params}
-    unknown = sorted(set(values) - known)
-    if unknown:
+    if unknown := sorted(set(values) - known):
         raise QueryError(f"query '{query.name}' has no parameter {', '.join(unknown)} "
                          f"(it takes: {', '.join(sorted(known)) or 'none'})")
     if not query.params:

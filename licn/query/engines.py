@@ -134,9 +134,8 @@ def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False) 
 def _run_endpoint(text: str, endpoint: str) -> Result:
     from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
-    client = SPARQLWrapper(endpoint)
+    client = SPARQLWrapper(endpoint, returnFormat=JSON)
     client.setMethod(POST)
-    client.setReturnFormat(JSON)
     # SPARQLWrapper guesses the query form from the text and mistakes a word in a comment line
     # ("address" -> ADD) for an update; the endpoint does not need the comment lines.
     client.setQuery("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")))

@@ -10,6 +10,7 @@ from rdflib.plugins.sparql import parser
 from rdflib.plugins.sparql.parserutils import CompValue
 
 FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
 
 
 class Rejected(Exception):
@@ -17,8 +18,7 @@ class Rejected(Exception):
 
     def __init__(self, status: int, message: str):
         super().__init__(status, message)  # both in args, so that it crosses a process boundary
-        self.status = status
-        self.message = message
+        self.status, self.message = status, message
 
     def __str__(self) -> str:
         return self.message
@@ -54,11 +54,9 @@ def query_form(text: str) -> str:
         tree = parser.parseQuery(text)
     except RecursionError:
         raise Rejected(400, "the query is nested too deeply to be parsed") from None
-    except ParseBaseException as exc:
-        if _parses_as_update(text):
-            raise Rejected(403, "this endpoint is read-only: SPARQL Update is not accepted") from None
-        raise Rejected(400, f"the query does not parse: {exc}") from None
-    except (ValueError, TypeError) as exc:
+    except (ParseBaseException, ValueError, TypeError) as exc:
+        if isinstance(exc, ParseBaseException) and _parses_as_update(text):
+            raise Rejected(403, READ_ONLY) from None
         raise Rejected(400, f"the query does not parse: {exc}") from None
     if any(node.name == "ServiceGraphPattern" for node in _nodes(tree)):
         raise Rejected(403, "federated queries (SERVICE) are not accepted by this endpoint")

@@ -1,9 +1,8 @@
 """licn serve: the built graph as linked data, with a read-only SPARQL 1.1 endpoint.
 
-Every instance IRI under the canonical base (https://w3id.org/licn/id/...) is served from the
-local root (http://127.0.0.1:8000/id/...): it answers 303 See Other to the document the client's
-Accept header asks for (HTML, Turtle, JSON-LD, N-Triples, RDF/XML), and each document also has its
-own suffix (.html, .ttl, .jsonld, .nt, .rdf). The pages are the same as the static site's."""
+Every instance IRI under the canonical base (https://w3id.org/licn/id/...) is served from the local
+root (http://127.0.0.1:8000/id/...): 303 See Other to the document Accept asks for (HTML, Turtle,
+JSON-LD, N-Triples, RDF/XML), each also at its own suffix (.html, .ttl, .jsonld, .nt, .rdf)."""
 from __future__ import annotations
 
 import contextlib
@@ -37,7 +36,7 @@ from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_l
 from ..publish.search import search_documents, search_index
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
-from ..query.parse import Rejected
+from ..query.parse import READ_ONLY, Rejected
 from ..query.results import format_result
 from . import sparql
 from .pool import ClientGone, Lanes
@@ -50,7 +49,6 @@ DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
 DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted"
 
 
 def _text(message: str, status: int, **headers) -> Response:
@@ -106,7 +104,6 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     store = oxigraph_store(dist)
     studies_table = run_oxigraph(store, bind(catalogue["studies"], {"scope": "all"}))
     search_script = "window.LICN_SEARCH = " + search_index(search_documents(store)) + ";\n"
-    del store
     search_page = docs.search_page(live=True)
     studies_page = docs.studies_page(studies_table, live=True)
     studies_csv = format_result(studies_table, "csv")
@@ -127,7 +124,6 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     }
 
     def answering(respond):
-        """An endpoint that answers every request with respond()."""
         async def endpoint(request: Request) -> Response:
             return respond()
         return endpoint
@@ -188,7 +184,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
             text = bind(catalogue[name], values)
             table = await request.state.pool.table(text, request.is_disconnected)
         except (QueryError, Rejected) as exc:
-            error, status = str(exc), exc.status if isinstance(exc, Rejected) else 400
+            error, status = str(exc), exc.status
         return html(docs.query_page(name, values, text, table, error, live=True), status)
 
     async def sparql_endpoint(request: Request) -> Response:
@@ -264,14 +260,13 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
                 return Response(rendered(stem, suffix), media_type=FORMATS[suffix][0], headers={"Vary": "Accept"})
             if suffix == "html" and stem in lists:
                 return html(docs.html(stem, live=True))
-            return _text(f"not found: /{path}", 404)
-        if path in resources:
+        elif path in resources:
             key = best_type(request.headers.get("accept"))
             if key is None:
                 offered = ", ".join(media.split(";")[0] for media, _ in FORMATS.values())
                 return _text(f"/{path} is available as {offered}", 406, Vary="Accept")
             return RedirectResponse(f"/{path}.{key}", status_code=303, headers={"Vary": "Accept"})
-        if path in lists:
+        elif path in lists:
             return RedirectResponse(f"/{path}.html", status_code=303)
         return _text(f"not found: /{path}", 404)
 
@@ -284,7 +279,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         """A bad stored-query parameter (QueryError), a query refused (Rejected) or a client gone."""
         if isinstance(exc, ClientGone):
             return Response(status_code=499)
-        return _text(str(exc), exc.status if isinstance(exc, Rejected) else 400)
+        return _text(str(exc), exc.status)
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         log.error("error while answering %s %s", request.method, request.url.path, exc_info=exc)
@@ -312,10 +307,9 @@ def _sparql_formats(accept: str | None) -> tuple[str | None, str | None]:
 
 
 class TimedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for every request head: a connection that opens, or
-    finishes a response, and then sends no complete request line and headers within head_timeout
-    seconds is closed (uvicorn itself times out only connections that sit idle after a response,
-    so a client sending nothing, or half a request, would hold its connection for ever)."""
+    """uvicorn's h11 protocol with a deadline for every request head: a connection that sends no complete
+    request line and headers within head_timeout seconds of opening or of its last response is closed
+    (uvicorn times out only connections idle after a response: half a request would hold one for ever)."""
 
     head_timeout = 10.0
     _head_timer = None
@@ -327,11 +321,6 @@ class TimedH11Protocol(H11Protocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._head_deadline(self.head_timeout)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.cycle is not None and not self.cycle.response_complete:  # a request head has arrived
-            self._head_deadline(None)
 
     def connection_lost(self, exc) -> None:
         self._head_deadline(None)
@@ -345,13 +334,13 @@ class TimedH11Protocol(H11Protocol):
 
     def _head_late(self) -> None:
         self._head_timer = None
-        if self.cycle is None or self.cycle.response_complete:
+        if self.cycle is None or self.cycle.response_complete:  # no request head has arrived since
             self.transport.close()
 
 
 def server_config(app, **options) -> uvicorn.Config:
     """uvicorn's configuration for the project's server: bounded request heads, idle and slow
-    connections closed, at most max_connections at once (503 past that)."""
+    connections closed, at most 1000 connections at once (503 past that)."""
     return uvicorn.Config(app, **{"http": TimedH11Protocol, "h11_max_incomplete_event_size": MAX_HEADERS,
                                   "timeout_keep_alive": 5, "limit_concurrency": 1000, "lifespan": "on",
                                   "log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5,
@@ -391,8 +380,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def app_from_environment() -> Starlette:
-    """The application of one of several server processes (uvicorn's workers), configured through
-    the environment that `licn serve` sets for them."""
+    """The application of one of several server processes, configured by the environment `licn serve` sets."""
     return create_app(Path(os.environ["LICN_SERVE_DIST"]), os.environ.get("LICN_SERVE_BASE") or None,
                       workers=int(os.environ.get("LICN_SERVE_QUERY_WORKERS", "2")))
 

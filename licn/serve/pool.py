@@ -3,6 +3,7 @@ for a worker, a bounded queue, work dropped when the client has gone, and a memo
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 from concurrent.futures import CancelledError, TimeoutError
@@ -17,6 +18,7 @@ from . import sparql
 POLL = 0.2  # seconds between looks at whether the client is still there
 LOOKUP_TIME_LIMIT = 1.0  # seconds a lookup may take on the lookup worker before it goes to the others
 LOOKUP_MAX_CHARS = 2000  # longer queries go to the general workers unparsed: parsing costs ~2 ms per KB
+RESTARTING = "the query workers are restarting; try again in a few seconds"
 
 
 class ClientGone(Exception):
@@ -30,8 +32,7 @@ class QueryPool:
     def __init__(self, nq: Path, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
                  cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
                  query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
-        self.time_limit = time_limit
-        self.cap = cap
+        self.time_limit, self.cap = time_limit, cap
         self.max_pending = max_pending if max_pending is not None else 8 * max(1, workers)
         self.pending = 0
         self._settings = dict(max_workers=max(1, workers), initializer=sparql.start_worker,
@@ -45,16 +46,16 @@ class QueryPool:
 
     async def _call(self, function, args: tuple, disconnected=None):
         if self.pending >= self.max_pending:
-            raise Rejected(503, f"the server is busy ({self.pending} queries waiting or running); try again in a few seconds")
-        self.pending += 1
+            raise Rejected(503, f"the server is busy ({self.pending} queries waiting or running); "
+                                "try again in a few seconds")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.time_limit
         try:
             future = self._pool.schedule(function, args=args, timeout=self.time_limit)
         except RuntimeError:  # the pool broke (its workers could not start): a new one for the next call
-            self.pending -= 1
             self._pool = self._new_pool()
-            raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
+            raise Rejected(503, RESTARTING) from None
+        self.pending += 1
         waiting = asyncio.wrap_future(future)
         try:
             while True:
@@ -68,13 +69,14 @@ class QueryPool:
                 if disconnected is not None and await disconnected():
                     raise ClientGone
         except TimeoutError:
-            raise Rejected(503, f"the query ran longer than the time limit of {self.time_limit:g} s and was stopped") from None
+            raise Rejected(503, f"the query ran longer than the time limit of {self.time_limit:g} s "
+                                "and was stopped") from None
         except ProcessExpired:
             raise Rejected(503, "the query needed more memory than one query may use, and was stopped") from None
         except CancelledError:
             raise Rejected(503, "the query was stopped") from None
         except BrokenProcessPool:
-            raise Rejected(503, "the query workers are restarting; try again in a few seconds") from None
+            raise Rejected(503, RESTARTING) from None
         finally:
             self.pending -= 1
             future.cancel()  # a call still waiting or running is dropped (its worker replaced)
@@ -93,10 +95,9 @@ class QueryPool:
 
 
 class Lanes:
-    """A worker of its own for lookups (licn.query.parse.is_lookup: queries whose cost is bounded by
-    the resources they name), so that they are answered at once however many heavy queries wait
-    for the general workers. A lookup that outgrows its short limit, or finds its lane full, is
-    run again on the general workers with their limit."""
+    """A worker of its own for lookups (licn.query.parse.is_lookup: queries whose cost is bounded by the
+    resources they name), answered at once however many heavy queries wait for the general workers. A
+    lookup that outgrows its short limit, or finds its lane full, runs again on the general workers."""
 
     def __init__(self, nq: Path, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
                  cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
@@ -114,11 +115,8 @@ class Lanes:
                     raise
         return await getattr(self.general, method)(text, *args, **kwargs)
 
-    async def answer(self, text: str, *args, **kwargs) -> tuple[str, bytes, bool]:
-        return await self._route("answer", text, *args, **kwargs)
-
-    async def table(self, text: str, disconnected=None):
-        return await self._route("table", text, disconnected)
+    answer = functools.partialmethod(_route, "answer")  # same arguments as QueryPool.answer
+    table = functools.partialmethod(_route, "table")
 
     def close(self) -> None:
         self.lookups.close()

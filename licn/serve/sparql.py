@@ -1,8 +1,6 @@
 """The read-only SPARQL 1.1 protocol of `licn serve`: result formats, what runs in a query worker,
-and the service description.
-
-A query is looked at through its parse tree (licn.query.parse) before it runs: updates and SERVICE
-are refused, the query form picks the result formats. The worker processes that run queries cannot
+and the service description. A query's parse tree (licn.query.parse) is looked at before it runs:
+updates and SERVICE are refused, the query form picks the result formats. The query workers cannot
 open network connections at all (see no_network), so even a query the parser misjudged could not
 make the server call out."""
 from __future__ import annotations
@@ -47,10 +45,10 @@ GRAPH_OFFERS = [("text/turtle", "ttl"), ("application/x-turtle", "ttl"), ("appli
                 ("application/xml", "rdf")]
 # The `format` parameter some clients (SPARQLWrapper among them) send instead of, or beside, Accept:
 # a name or a media type, of a result format, a graph format or one of each.
-_RESULT_NAMES = {**dict(RESULT_OFFERS), "json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
-_GRAPH_NAMES = {**dict(GRAPH_OFFERS), "json": "jsonld", "xml": "rdf", "turtle": "ttl", "ttl": "ttl", "n3": "ttl",
-                "json-ld": "jsonld", "jsonld": "jsonld", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
-                "rdf+xml": "rdf", "rdf": "rdf", "rdfxml": "rdf"}
+_RESULT_NAMES = {**dict(RESULT_OFFERS), **{key: key for key in RESULT_FORMATS}}
+_GRAPH_NAMES = {**dict(GRAPH_OFFERS), **{key: key for key in GRAPH_FORMATS}, "json": "jsonld", "xml": "rdf",
+                "turtle": "ttl", "n3": "ttl", "json-ld": "jsonld", "ntriples": "nt", "n-triples": "nt",
+                "rdf+xml": "rdf", "rdfxml": "rdf"}
 FORMAT_PARAM = {name: (_RESULT_NAMES.get(name), _GRAPH_NAMES.get(name)) for name in _RESULT_NAMES | _GRAPH_NAMES}
 PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
