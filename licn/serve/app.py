@@ -87,12 +87,9 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     @contextlib.asynccontextmanager
     async def lifespan(app):
         """The query workers, which every request finds as request.state.pool."""
-        pool = Lanes(nq, workers=workers, time_limit=time_limit, cap=result_cap, max_pending=max_pending,
-                     query_memory=query_memory)
-        try:
+        with contextlib.closing(Lanes(nq, workers=workers, time_limit=time_limit, cap=result_cap,
+                                      max_pending=max_pending, query_memory=query_memory)) as pool:
             yield {"pool": pool}
-        finally:
-            pool.close()
 
     def html(text: str, status: int = 200, vary: bool = False) -> Response:
         return Response(text, status_code=status, headers={"Vary": "Accept"} if vary else None, media_type="text/html")
