@@ -330,6 +330,34 @@ def test_oversized_headers_are_refused(client):
     assert client.get("/id/study/ref-58.ttl").status_code == 200
 
 
+def test_a_large_upload_is_refused_with_or_without_a_length(client):
+    query = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 2_000_000
+    headers = {"Content-Type": "application/sparql-query"}
+    assert client.post("/sparql", content=query.encode(), headers=headers).status_code == 413
+    # A chunked upload names no length: the server must answer once it has read too much, not read on.
+    upload = socket.create_connection((client.base_url.host, client.base_url.port))
+    upload.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n")
+    upload.setblocking(False)
+    sent, answer, chunk = 0, b"", b"10000\r\n" + b"#" * 65536 + b"\r\n"
+    try:
+        while not answer and sent < 50_000_000:
+            try:
+                sent += upload.send(chunk)
+                answer = upload.recv(200)
+            except BlockingIOError:
+                time.sleep(0.01)
+            except (ConnectionResetError, BrokenPipeError):
+                break
+        upload.settimeout(5)
+        answer = answer or upload.recv(200)
+    finally:
+        upload.close()
+    assert answer.startswith(b"HTTP/1.1 413"), (sent, answer)
+    assert sent < 10_000_000
+    assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
 def test_idle_and_half_sent_connections_are_closed(client):
     host, port = client.base_url.host, client.base_url.port
     from licn.serve.app import TimedH11Protocol

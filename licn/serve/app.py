@@ -184,13 +184,25 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
             error, status = str(exc), exc.status
         return html(docs.query_page(name, values, text, table, error, live=True), status)
 
+    async def bounded_body(request: Request) -> bytes | None:
+        """The request body, or None if it is larger than MAX_BODY; read piece by piece, as a chunked
+        upload gives no length beforehand."""
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return None
+        body = bytearray()
+        async for piece in request.stream():
+            body += piece
+            if len(body) > MAX_BODY:
+                return None
+        return bytes(body)
+
     async def sparql_endpoint(request: Request) -> Response:
         params = {k: request.query_params.getlist(k) for k in request.query_params}
         query = None
         if request.method == "POST":
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if (int(request.headers.get("content-length") or 0) > MAX_BODY
-                    or len(body := await request.body()) > MAX_BODY):
+            body = await bounded_body(request)
+            if body is None:
                 return _text(f"the request is larger than {MAX_BODY} bytes", 413)
             if media == "application/sparql-update":
                 return _text(READ_ONLY, 403)
