@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,9 +39,11 @@ DUMPS = (
 PREFIX_IRIS = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
 
 
-def sorted_lines(text: bytes) -> list[bytes]:
-    """The lines of an N-Triples or N-Quads document, sorted, each once."""
-    return sorted(set(text.splitlines(keepends=True)))
+def sort_lines(path: Path) -> None:
+    """Sort the lines of an N-Triples or N-Quads file in place by their bytes, each line once, with
+    coreutils sort (which spills to disk rather than holding a large dump in memory)."""
+    subprocess.run(["sort", "--unique", "--buffer-size=512M", f"--temporary-directory={path.parent}",
+                    f"--output={path}", str(path)], env={**os.environ, "LC_ALL": "C"}, check=True)
 
 
 def layer_names(store: ox.Store) -> list[ox.NamedNode]:
@@ -47,23 +51,28 @@ def layer_names(store: ox.Store) -> list[ox.NamedNode]:
 
 
 def write_dumps(store: ox.Store, out: Path) -> None:
-    """Every dump of the store into out/. The sorted lines go straight to the files, and Turtle and
-    JSON-LD are read back from licn.nt, so that no second copy of a whole dump is held in memory."""
-    with open(out / "licn.nq", "wb") as f:
-        f.writelines(sorted_lines(store.dump(format=ox.RdfFormat.N_QUADS)))
-    layers = {g: b"".join(sorted_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
-              for g in layer_names(store)}
-    with open(out / "licn.nt", "wb") as f:
-        f.writelines(sorted(set().union(*(lines.splitlines(keepends=True) for lines in layers.values()))))
-    quads = (ox.Quad(t.subject, t.predicate, t.object, g)
-             for g, lines in layers.items() for t in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES))
-    ox.serialize(quads, str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
-    del layers
-    nt = str(out / "licn.nt")
-    ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.ttl"),
-                 format=ox.RdfFormat.TURTLE, prefixes=PREFIX_IRIS)
-    ox.serialize(ox.parse(path=nt, format=ox.RdfFormat.N_TRIPLES), str(out / "licn.jsonld"),
-                 format=ox.RdfFormat.JSON_LD)
+    """Every dump of the store into out/: N-Quads and N-Triples sorted; TriG fed layer by layer in
+    that order, Turtle and JSON-LD from licn.nt, so that the same data gives the same bytes."""
+    nq, nt = out / "licn.nq", out / "licn.nt"
+    store.dump(str(nq), format=ox.RdfFormat.N_QUADS)
+    sort_lines(nq)
+    union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+    union.serialize(str(nt), format=ox.RdfFormat.N_TRIPLES)
+    sort_lines(nt)
+
+    def layers_in_order():
+        layer = out / ".layer.nt"
+        for g in layer_names(store):
+            store.dump(str(layer), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+            sort_lines(layer)
+            yield from (ox.Quad(t.subject, t.predicate, t.object, g)
+                        for t in ox.parse(path=str(layer), format=ox.RdfFormat.N_TRIPLES))
+        layer.unlink(missing_ok=True)
+
+    ox.serialize(layers_in_order(), str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
+    for name, fmt in (("licn.ttl", ox.RdfFormat.TURTLE), ("licn.jsonld", ox.RdfFormat.JSON_LD)):
+        ox.serialize(ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES), str(out / name), format=fmt,
+                     prefixes=PREFIX_IRIS if fmt == ox.RdfFormat.TURTLE else None)
 
 
 def _in_order(value):
@@ -86,10 +95,15 @@ def jsonld(triples, context: dict | None = None) -> str:
     return json.dumps(_in_order(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def _count(store: ox.Store, variables: str, pattern: str = "?s ?p ?o") -> int:
-    """How many distinct bindings of the variables the pattern has, in all graphs together."""
-    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {variables} WHERE {{ {pattern} }} }}"
-    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
+def _numbers(store: ox.Store, query: str) -> dict[str, int]:
+    """The integer columns of a one-row query over all graphs together."""
+    solutions = store.query(query, use_default_graph_as_union=True)
+    row = next(iter(solutions))
+    return {name.value: int(row[name].value) for name in solutions.variables}
+
+
+SUBJECT_COUNTS = f"""SELECT (COUNT(?s) AS ?subjects) (SUM(IF(STRSTARTS(STR(?s), "{ID}"), 1, 0)) AS ?entities)
+WHERE {{ SELECT DISTINCT ?s WHERE {{ ?s ?p ?o }} }}"""
 
 
 def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
@@ -98,6 +112,9 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
     for prefix in ("void", "dcat", "dcterms", "foaf", "rdfs", "xsd", "vcard"):
         g.bind(prefix, PREFIXES[prefix])
     d = ID["dataset/licn-kg"]
+    subjects = _numbers(store, SUBJECT_COUNTS)
+    classes = sorted(store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
+                                 use_default_graph_as_union=True), key=lambda r: r["c"].value)
     g += [(d, RDF.type, VOID.Dataset), (d, RDF.type, DCAT.Dataset),
           (d, DCTERMS.title, Literal(about["title"], lang="en")),
           (d, DCTERMS.description, Literal(about["description"], lang="en")),
@@ -107,11 +124,11 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
           (d, DCTERMS.modified, Literal(str(about["modified"]), datatype=XSD.date)),
           (d, FOAF.homepage, URIRef(BASE)), (d, VOID.uriSpace, Literal(str(ID))),
           (d, VOID.sparqlEndpoint, URIRef(BASE + "sparql")),
-          (d, VOID.triples, Literal(_count(store, "?s ?p ?o"))),
-          (d, VOID.entities, Literal(_count(store, "?s", f'?s ?p ?o FILTER(STRSTARTS(STR(?s), "{ID}"))'))),
-          (d, VOID.distinctSubjects, Literal(_count(store, "?s"))),
-          (d, VOID.properties, Literal(_count(store, "?p"))),
-          (d, VOID.classes, Literal(_count(store, "?c", "?s a ?c")))]
+          (d, VOID.triples, Literal(len(store))),  # each statement stands in one layer (the build's gate)
+          (d, VOID.entities, Literal(subjects["entities"])),
+          (d, VOID.distinctSubjects, Literal(subjects["subjects"])),
+          (d, VOID.properties, Literal(_numbers(store, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }")["n"])),
+          (d, VOID.classes, Literal(len(classes)))]
     for role, prop in (("creator", DCTERMS.creator), ("publisher", DCTERMS.publisher)):
         agent = ID[f"agent/{about[role]['key']}"]
         g += [(d, prop, agent), (agent, RDF.type, FOAF.Agent), (agent, FOAF.name, Literal(about[role]["name"]))]
@@ -123,21 +140,19 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
           (contact, VCARD.hasURL, URIRef(about["contact"]["url"]))]
     for vocabulary in ("licn", "skos", "prov", "fabio", "biro", "cito", "bibo", "dcterms"):
         g.add((d, VOID.vocabulary, URIRef(str(PREFIXES[vocabulary]))))
-    classes = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
-                          use_default_graph_as_union=True)
-    for row in sorted(classes, key=lambda r: r["c"].value):
+    for row in classes:
         cls = URIRef(row["c"].value)
         part = ID[f"dataset/licn-kg/class/{hashlib.sha1(str(cls).encode()).hexdigest()[:12]}"]
         g += [(d, VOID.classPartition, part), (part, VOID["class"], cls),
               (part, VOID.entities, Literal(int(row["n"].value)))]
-    for name in layer_names(store):
-        if not name.value.startswith(str(GRAPH)):
+    sizes = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    for name, size in sorted((row["g"].value, int(row["n"].value)) for row in sizes):
+        if not name.startswith(str(GRAPH)):
             continue
-        key = name.value[len(str(GRAPH)):]
+        key = name[len(str(GRAPH)):]
         layer = ID[f"dataset/licn-kg/graph/{key}"]
-        size = _count(store, "?s ?p ?o", f"GRAPH <{name.value}> {{ ?s ?p ?o }}")
         g += [(d, VOID.subset, layer), (layer, RDF.type, VOID.Dataset), (layer, RDFS.label, Literal(key)),
-              (layer, DCTERMS.identifier, URIRef(name.value)), (layer, VOID.triples, Literal(size))]
+              (layer, DCTERMS.identifier, URIRef(name)), (layer, VOID.triples, Literal(size))]
     for dump in DUMPS:
         dist = ID[f"dataset/licn-kg/dump/{dump.name}"]
         g += [(d, DCAT.distribution, dist), (d, VOID.dataDump, URIRef(BASE + "dumps/" + dump.name)),

@@ -95,8 +95,9 @@ def validate_store(store: ox.Store, shapes_dir: Path = paths.SHAPES,
         data = ox.Store()
         data.extend(part_quads_of(store, subjects))
         focus = [s.value for s in subjects or () if isinstance(s, ox.NamedNode)]  # blank nodes cannot be named
+        named = subjects and len(focus) == len(subjects)
         conforms, report, _ = pyshacl_turbo.validate(data, shacl_graph=shapes, **SHACL_OPTIONS,
-                                                     focus_nodes=focus if subjects and len(focus) == len(subjects) else None)
+                                                     focus_nodes=focus if named else None)
         if not conforms:
             violations += _violations(report, owners, subjects)
     return not violations, sorted(set(violations), key=lambda v: (v.focus, v.path, v.message))

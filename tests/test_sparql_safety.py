@@ -11,8 +11,11 @@ import httpx
 import pytest
 
 from licn.serve.app import create_app, serving
-from licn.serve.pool import QueryPool
-from licn.query.parse import Rejected, is_lookup
+import pyoxigraph as ox
+
+from licn.query.engines import oxigraph_store
+from licn.query.parse import Rejected, is_lookup, is_point_lookup
+from licn.serve.pool import Lanes, QueryPool
 
 JSON = {"Accept": "application/sparql-results+json"}
 
@@ -291,6 +294,56 @@ NOT_LOOKUPS = [
 def test_lookups_are_told_from_the_parse_tree():
     assert [q for q in LOOKUPS if not is_lookup(q)] == []
     assert [q for q in NOT_LOOKUPS if is_lookup(q)] == []
+
+
+POINT_LOOKUPS = [LOOKUPS[0], LOOKUPS[3],
+                 "ASK { <https://w3id.org/licn/id/study/ref-58> a <https://w3id.org/licn/ontology#ReviewedStudy> }",
+                 "CONSTRUCT { ?o ?p <https://w3id.org/licn/id/study/ref-58> } "
+                 "WHERE { <https://w3id.org/licn/id/study/ref-58> ?p ?o }",
+                 "PREFIX licn: <https://w3id.org/licn/ontology#> SELECT DISTINCT ?e WHERE { "
+                 "<https://w3id.org/licn/id/study/ref-58> licn:studyEntry ?e } LIMIT 5 OFFSET 0",
+                 "DESCRIBE <https://w3id.org/licn/id/study/ref-58> <https://w3id.org/licn/id/reference/58>"]
+NOT_POINT_LOOKUPS = [LOOKUPS[1], LOOKUPS[2], LOOKUPS[6], *NOT_LOOKUPS, "CONSTRUCT WHERE { <http://a/s> ?p ?o }", "DESCRIBE ?x", "DESCRIBE * WHERE { ?x ?p ?o }",
+                     "SELECT * WHERE { <http://a/s> ?p ?o ; ?q ?r }", "SELECT * WHERE { <http://a/s> ?p ?o , ?r }",
+                     "SELECT * WHERE { <http://a/s> ?p ?o FILTER(REGEX(STR(?o), 'x')) }",
+                     "SELECT (STRLEN(STR(?o)) AS ?n) WHERE { <http://a/s> ?p ?o }",
+                     "SELECT * WHERE { GRAPH ?g { <http://a/s> ?p ?o } }",
+                     "SELECT * WHERE { <http://a/s> ?p ?o OPTIONAL { ?o ?q ?r } }",
+                     "SELECT * WHERE { { <http://a/s> ?p ?o } UNION { <http://a/t> ?p ?o } }",
+                     "SELECT * WHERE { <http://a/s> ?p ?o SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }",
+                     "SELECT * WHERE { <http://a/s> ?p ?o BIND(1 AS ?x) }"]
+
+
+def test_point_lookups_are_told_from_the_parse_tree():
+    assert [q for q in POINT_LOOKUPS if not is_point_lookup(q)] == []
+    assert [q for q in NOT_POINT_LOOKUPS if is_point_lookup(q)] == []
+
+
+def _answer_set(media: str, body: bytes):
+    """An answer as a set: of rows for results, of triples for graphs, the verdict for ASK."""
+    if "sparql-results" in media:
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(parsed, ox.QueryBoolean):
+            return bool(parsed)
+        return {tuple(str(row[v]) for v in parsed.variables) for row in parsed}
+    return {str(t) for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)}
+
+
+def test_point_lookups_in_the_server_answer_as_the_workers_do(dist):
+    """The server process answers point lookups on its own store; a worker gives the same answers."""
+    async def both(query: str):
+        lanes = Lanes(dist / "licn.nq", oxigraph_store(dist), workers=1)
+        workers = QueryPool(dist / "licn.nq", workers=1)
+        try:
+            return [await pool.answer(query, "json", "nt") for pool in (lanes, workers)]
+        finally:
+            lanes.close()
+            workers.close()
+    for query in POINT_LOOKUPS:
+        (media, body, cut), (worker_media, worker_body, worker_cut) = asyncio.run(both(query))
+        assert (media, cut) == (worker_media, worker_cut)
+        assert _answer_set(media, body) == _answer_set(worker_media, worker_body)
+        assert _answer_set(media, body), query  # each finds something in the real data
 
 
 def test_a_lookup_is_answered_while_heavy_queries_hold_every_general_worker(dist):

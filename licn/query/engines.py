@@ -113,19 +113,24 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
 def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False) -> Result:
     """A SELECT or ASK query on a pyoxigraph store (its default graph the union of its graphs);
     with cap, at most that many rows (truncated says so); with terms, the cells' terms as well."""
+    problem = result = None
     try:
         result = store.query(text, use_default_graph_as_union=True)
         if isinstance(result, ox.QueryBoolean):
             answer = ox.Literal("true" if result else "false", datatype=ox.NamedNode(_XSD + "boolean"))
             return Result(["ask"], [[bool(result)]], [[answer]] if terms else None)
         if not isinstance(result, ox.QuerySolutions):
-            raise QueryError("only SELECT and ASK queries give a table")
-        columns = [v.value for v in result.variables]
-        solutions = list(result if cap is None else itertools.islice(result, cap + 1))
+            problem = "only SELECT and ASK queries give a table"
+        else:
+            columns = [v.value for v in result.variables]
+            solutions = list(result if cap is None else itertools.islice(result, cap + 1))
     except SyntaxError as exc:
-        raise QueryError(f"the query does not parse: {exc}") from None
+        problem = f"the query does not parse: {exc}"
     except OSError as exc:
-        raise QueryError(f"the query could not be run: {exc}") from None
+        problem = f"the query could not be run: {exc}"
+    if problem:  # raised outside the except clauses, so that no reference cycle keeps the engine's objects
+        result = None
+        raise QueryError(problem)
     truncated = cap is not None and len(solutions) > cap
     cells = [[solution[c] for c in columns] for solution in solutions[:cap]]
     return Result(columns, [[plain(t) for t in row] for row in cells], cells if terms else None, truncated)

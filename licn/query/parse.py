@@ -80,6 +80,31 @@ def _simple_predicate(node) -> bool:
                                          and element["part"].name.startswith("Path"))
 
 
+# Every kind of parse tree node a query of one triple pattern (and nothing else) has.
+ONE_PATTERN = {"SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery", "GroupGraphPatternSub", "TriplesBlock",
+               "vars", "PrefixDecl", "Base", "pname", "LimitOffsetClauses", "PathAlternative", "PathElt",
+               "PathSequence"}
+
+
+@lru_cache(maxsize=4096)
+def is_point_lookup(text: str) -> bool:
+    """Whether a query reads one triple pattern whose subject it names (or DESCRIBEs named resources
+    only), with no filter, optional part, union, grouping, ordering or sub-select: its work is bounded
+    by that resource's statements and the result cap, so it may run beside the server's requests."""
+    try:
+        tree = parser.parseQuery(text)
+    except (ParseBaseException, RecursionError, ValueError, TypeError):
+        return False
+    nodes = list(_nodes(tree))
+    if any(node.name not in ONE_PATTERN for node in nodes):
+        return False
+    patterns = [list(flat) for node in nodes if node.name == "TriplesBlock" for flat in node["triples"]]
+    if tree[1].name == "DescribeQuery":
+        return not patterns and not any(isinstance(v, (Variable, BNode)) for v in tree[1].get("var") or [])
+    return (len(patterns) == 1 and len(patterns[0]) == 3 and not isinstance(patterns[0][0], (Variable, BNode))
+            and _simple_predicate(patterns[0][1]))
+
+
 @lru_cache(maxsize=4096)
 def is_lookup(text: str) -> bool:
     """Whether a query only follows statements out of the resources it names: every triple pattern's

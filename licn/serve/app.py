@@ -87,7 +87,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     @contextlib.asynccontextmanager
     async def lifespan(app):
         """The query workers, which every request finds as request.state.pool."""
-        with contextlib.closing(Lanes(nq, workers=workers, time_limit=time_limit, cap=result_cap,
+        with contextlib.closing(Lanes(nq, store, workers=workers, time_limit=time_limit, cap=result_cap,
                                       max_pending=max_pending, query_memory=query_memory)) as pool:
             yield {"pool": pool}
 

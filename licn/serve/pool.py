@@ -3,16 +3,16 @@ for a worker, a bounded queue, work dropped when the client has gone, and a memo
 from __future__ import annotations
 
 import asyncio
-import functools
 import multiprocessing
 import os
 from concurrent.futures import CancelledError, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import pyoxigraph as ox
 from pebble import ProcessExpired, ProcessPool
 
-from ..query.parse import Rejected, is_lookup
+from ..query.parse import Rejected, is_lookup, is_point_lookup
 from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
@@ -95,28 +95,51 @@ class QueryPool:
 
 
 class Lanes:
-    """A worker of its own for lookups (licn.query.parse.is_lookup: queries whose cost is bounded by the
-    resources they name), answered at once however many heavy queries wait for the general workers. A
-    lookup that outgrows its short limit, or finds its lane full, runs again on the general workers."""
+    """Three lanes. A point lookup (licn.query.parse.is_point_lookup: one triple pattern from a
+    resource the query names) is answered in the server process, on its store: its work is bounded
+    by that resource's statements and the result cap, and it cannot reach the network. Other lookups
+    (is_lookup: every pattern starts from named resources) have a worker of their own, answered at
+    once however many heavy queries wait for the general workers; one that outgrows its short limit,
+    or finds its lane full, runs again on the general workers, which take everything else."""
 
-    def __init__(self, nq: Path, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
+    def __init__(self, nq: Path, store: ox.Store, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
                  cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
                  query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
+        self.store, self.cap = store, cap
         self.lookups = QueryPool(nq, 1, min(LOOKUP_TIME_LIMIT, time_limit), cap, None, query_memory)
         self.general = QueryPool(nq, workers, time_limit, cap, max_pending, query_memory)
 
-    async def _route(self, method: str, text: str, *args, **kwargs):
-        # parsed off the event loop (the server answers other requests meanwhile); cached per text
-        if len(text) <= LOOKUP_MAX_CHARS and await asyncio.to_thread(is_lookup, text):
+    async def _lane(self, text: str) -> str:
+        """point, lookup or general; parsed off the event loop (the server answers other requests
+        meanwhile), each text once (both tests cache their verdicts)."""
+        if len(text) > LOOKUP_MAX_CHARS:
+            return "general"
+        return await asyncio.to_thread(lambda: "point" if is_point_lookup(text) else
+                                       "lookup" if is_lookup(text) else "general")
+
+    async def _route(self, lane: str, method: str, text: str, *args):
+        if lane == "lookup":
             try:
-                return await getattr(self.lookups, method)(text, *args, **kwargs)
+                return await getattr(self.lookups, method)(text, *args)
             except Rejected as exc:
                 if exc.status != 503:
                     raise
-        return await getattr(self.general, method)(text, *args, **kwargs)
+        return await getattr(self.general, method)(text, *args)
 
-    answer = functools.partialmethod(_route, "answer")  # same arguments as QueryPool.answer
-    table = functools.partialmethod(_route, "table")
+    async def answer(self, text: str, result_format, graph_format, default_graphs=(), named_graphs=(),
+                     disconnected=None) -> tuple[str, bytes, bool]:
+        lane = await self._lane(text)
+        if lane == "point":
+            return sparql.answer(text, result_format, graph_format, self.cap, tuple(default_graphs),
+                                 tuple(named_graphs), store=self.store)
+        return await self._route(lane, "answer", text, result_format, graph_format, default_graphs, named_graphs,
+                                 disconnected)
+
+    async def table(self, text: str, disconnected=None):
+        lane = await self._lane(text)
+        if lane == "point":
+            return sparql.table(text, self.cap, store=self.store)
+        return await self._route(lane, "table", text, disconnected)
 
     def close(self) -> None:
         self.lookups.close()

@@ -85,33 +85,42 @@ def start_worker(nq: str, query_memory: int) -> None:
 
 
 def answer(text: str, result_format: str | None, graph_format: str | None, cap: int,
-           default_graphs=(), named_graphs=()) -> tuple[str, bytes, bool]:
-    """A protocol request: (media type, body, truncated). The formats are keys of RESULT_FORMATS
-    and GRAPH_FORMATS, or None where the client accepts none for that query form."""
+           default_graphs=(), named_graphs=(), store: ox.Store | None = None) -> tuple[str, bytes, bool]:
+    """A protocol request: (media type, body, truncated), on the worker's store unless given one. The
+    formats are keys of RESULT_FORMATS and GRAPH_FORMATS, or None where the client accepts none for
+    that query form."""
     form = query_form(text)
     offers, chosen = (RESULT_OFFERS, result_format) if form in ("SELECT", "ASK") else (GRAPH_OFFERS, graph_format)
     if chosen is None:
         raise Rejected(406, f"a {form} result is available as " + ", ".join(m for m, _ in offers))
+    dataset = ({"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs
+               else {"use_default_graph_as_union": True})
+    if named_graphs:
+        dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     try:
-        dataset = ({"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs
-                   else {"use_default_graph_as_union": True})
-        if named_graphs:
-            dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        result = _STORE["store"].query(text, **dataset)
-        if isinstance(result, ox.QueryBoolean):
-            fmt, media = RESULT_FORMATS[result_format]
-            return media, result.serialize(format=fmt), False
-        if isinstance(result, ox.QuerySolutions):
-            body, truncated = _results_document(result, cap, result_format)
-            return RESULT_FORMATS[result_format][1], body, truncated
-        triples = list(itertools.islice(result, cap + 1))
-        fmt, media = GRAPH_FORMATS[graph_format]
-        body = ox.serialize(triples[:cap], format=fmt, prefixes=None if fmt == ox.RdfFormat.N_TRIPLES else PREFIXES)
-        return media, body or b"", len(triples) > cap
+        return _evaluate(store or _STORE["store"], text, dataset, result_format, graph_format, cap)
     except SyntaxError as exc:
-        raise Rejected(400, f"the query does not parse: {exc}") from None
+        problem = f"the query does not parse: {exc}"
     except (OSError, ValueError, TypeError) as exc:
-        raise Rejected(400, f"the query could not be run: {exc}") from None
+        problem = f"the query could not be run: {exc}"
+    # Raised here, not in the except clause: the error's traceback (with the engine's result objects,
+    # which pyoxigraph must free on the thread that made them) is then freed at once, not by a later
+    # garbage collection on whichever thread runs it.
+    raise Rejected(400, problem)
+
+
+def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_format, cap: int):
+    result = store.query(text, **dataset)
+    if isinstance(result, ox.QueryBoolean):
+        fmt, media = RESULT_FORMATS[result_format]
+        return media, result.serialize(format=fmt), False
+    if isinstance(result, ox.QuerySolutions):
+        body, truncated = _results_document(result, cap, result_format)
+        return RESULT_FORMATS[result_format][1], body, truncated
+    triples = list(itertools.islice(result, cap + 1))
+    fmt, media = GRAPH_FORMATS[graph_format]
+    body = ox.serialize(triples[:cap], format=fmt, prefixes=None if fmt == ox.RdfFormat.N_TRIPLES else PREFIXES)
+    return media, body or b"", len(triples) > cap
 
 
 def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str) -> tuple[bytes, bool]:
@@ -128,11 +137,11 @@ def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str
     return parsed.serialize(format=RESULT_FORMATS[result_format][0]), len(rows) > cap
 
 
-def table(text: str, cap: int) -> Result:
+def table(text: str, cap: int, store: ox.Store | None = None) -> Result:
     """A SELECT or ASK query's rows with their terms, at most cap of them, for a stored query's page."""
     if query_form(text) not in ("SELECT", "ASK"):
         raise Rejected(400, "a stored query page shows SELECT and ASK results only")
-    return run_oxigraph(_STORE["store"], text, cap=cap, terms=True)
+    return run_oxigraph(store or _STORE["store"], text, cap=cap, terms=True)
 
 
 # -- the service description -------------------------------------------------------------------
