@@ -36,7 +36,7 @@ def build(data_dir: str, out_dir: str, site: bool = True) -> dict:
     steps: dict[str, float] = {}
     # Finer steps than BuildResult.phases: each function build() calls, timed where it is looked up.
     for name in ("collect_layers", "ontology_triples", "catalogue_triples", "build_store", "shared_triples",
-                 "validate_store", "run_checks", "write_dumps", "void_graph"):
+                 "validate_store", "run_checks", "write_dumps", "void_graph", "write_exports"):
         if hasattr(b, name):
             setattr(b, name, _timed(steps, name, getattr(b, name)))
     t = time.perf_counter()

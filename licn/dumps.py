@@ -50,15 +50,19 @@ def layer_names(store: ox.Store) -> list[ox.NamedNode]:
     return sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=lambda g: g.value)
 
 
-def write_dumps(store: ox.Store, out: Path) -> None:
+def write_dumps(store: ox.Store, out: Path) -> int:
     """Every dump of the store into out/: N-Quads and N-Triples sorted; TriG fed layer by layer in
-    that order, Turtle and JSON-LD from licn.nt, so that the same data gives the same bytes."""
+    that order, Turtle and JSON-LD from licn.nt, so that the same data gives the same bytes. Returns
+    how many triples licn.nt holds (one per line, each once): fewer than the store's statements if
+    a statement stands in more than one layer."""
     nq, nt = out / "licn.nq", out / "licn.nt"
     store.dump(str(nq), format=ox.RdfFormat.N_QUADS)
     sort_lines(nq)
     union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
     union.serialize(str(nt), format=ox.RdfFormat.N_TRIPLES)
     sort_lines(nt)
+    with open(nt, "rb") as f:
+        triples = sum(1 for _ in f)
 
     def layers_in_order():
         layer = out / ".layer.nt"
@@ -73,6 +77,7 @@ def write_dumps(store: ox.Store, out: Path) -> None:
     for name, fmt in (("licn.ttl", ox.RdfFormat.TURTLE), ("licn.jsonld", ox.RdfFormat.JSON_LD)):
         ox.serialize(ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES), str(out / name), format=fmt,
                      prefixes=PREFIX_IRIS if fmt == ox.RdfFormat.TURTLE else None)
+    return triples
 
 
 def _in_order(value):

@@ -143,6 +143,17 @@ def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
     assert untouched
 
 
+def test_a_statement_in_two_layers_fails_the_build(tmp_path, dist):
+    """The ontology layer repeats a statement of the studies layer: the build names it and both layers."""
+    run, untouched = build_in_a_project_copy(tmp_path, dist, {"ontology/repeated.ttl": (
+        "<https://w3id.org/licn/id/study/ref-58> a <https://w3id.org/licn/ontology#ReviewedStudy> .\n")})
+    assert run.returncode == 1
+    assert ("1 statement(s) stand in more than one layer:\n  <https://w3id.org/licn/id/study/ref-58> "
+            "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/licn/ontology#ReviewedStudy> is in "
+            "https://w3id.org/licn/graph/ontology https://w3id.org/licn/graph/studies") in run.stderr, run.stderr
+    assert untouched
+
+
 def test_a_build_failing_a_check_leaves_dist_untouched(tmp_path, dist):
     """One more build gate that the real data fails: no output, and no staging folder left."""
     run, untouched = build_in_a_project_copy(tmp_path, dist, {"queries/checks/study-95-violation.rq": (
