@@ -429,3 +429,19 @@ def test_idle_and_half_sent_connections_are_closed(client):
         TimedH11Protocol.head_timeout = saved
         idle.close()
         half.close()
+
+
+def test_verdicts_from_many_threads_at_once_are_those_of_one():
+    """The server parses on worker threads; rdflib's parser alone gives a wrong tree now and then."""
+    verdicts: list = []
+
+    def judge(thread: int):
+        for n in range(100):
+            text = f"SELECT ?p ?o WHERE {{ <https://w3id.org/licn/id/study/ref-{thread}-{n}> ?p ?o }}"
+            verdicts.append((is_point_lookup(text), is_lookup(text)))
+    threads = [threading.Thread(target=judge, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(verdicts) == {(True, True)} and len(verdicts) == 1600

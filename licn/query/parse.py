@@ -2,6 +2,7 @@
 its text: the query form, whether it is an update, whether it reaches out with SERVICE."""
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from pyparsing import ParseBaseException, ParseResults
@@ -24,6 +25,16 @@ class Rejected(Exception):
         return self.message
 
 
+# rdflib's parser (pyparsing) is not thread-safe: parsed at once on several threads, a query now and
+# then gets a wrong tree. The server parses on worker threads, so every parse takes this lock.
+PARSER_LOCK = threading.Lock()
+
+
+def _parse(text: str, update: bool = False):
+    with PARSER_LOCK:
+        return parser.parseUpdate(text) if update else parser.parseQuery(text)
+
+
 def _nodes(tree):
     """Every node of a parse tree, without recursion (a tree may be deep)."""
     stack = [tree]
@@ -38,7 +49,7 @@ def _nodes(tree):
 
 def _parses_as_update(text: str) -> bool:
     try:
-        parser.parseUpdate(text)
+        _parse(text, update=True)
         return True
     except (ParseBaseException, RecursionError, ValueError, TypeError):
         return False
@@ -51,7 +62,7 @@ def query_form(text: str) -> str:
     if not text or not text.strip():
         raise Rejected(400, "the query is empty")
     try:
-        tree = parser.parseQuery(text)
+        tree = _parse(text)
     except RecursionError:
         raise Rejected(400, "the query is nested too deeply to be parsed") from None
     except (ParseBaseException, ValueError, TypeError) as exc:
@@ -92,7 +103,7 @@ def is_point_lookup(text: str) -> bool:
     only), with no filter, optional part, union, grouping, ordering or sub-select: its work is bounded
     by that resource's statements and the result cap, so it may run beside the server's requests."""
     try:
-        tree = parser.parseQuery(text)
+        tree = _parse(text)
     except (ParseBaseException, RecursionError, ValueError, TypeError):
         return False
     nodes = list(_nodes(tree))
@@ -112,7 +123,7 @@ def is_lookup(text: str) -> bool:
     predicate is an IRI or a variable, and there is no grouping, ordering, sub-select or VALUES.
     Its cost is then bounded by how many statements those resources have, not by the graph's size."""
     try:
-        tree = parser.parseQuery(text)
+        tree = _parse(text)
     except (ParseBaseException, RecursionError, ValueError, TypeError):
         return False
     patterns = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from pebble import ProcessExpired, ProcessPool
 
-from ..query.parse import Rejected, is_lookup, is_point_lookup
+from ..query.parse import Rejected, is_lookup, is_point_lookup, query_form
 from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
@@ -111,10 +111,11 @@ class Lanes:
 
     async def _lane(self, text: str) -> str:
         """point, lookup or general; parsed off the event loop (the server answers other requests
-        meanwhile), each text once (both tests cache their verdicts)."""
+        meanwhile), each text once (the tests cache their verdicts; a point lookup's form too, which
+        its answer asks for on the event loop)."""
         if len(text) > LOOKUP_MAX_CHARS:
             return "general"
-        return await asyncio.to_thread(lambda: "point" if is_point_lookup(text) else
+        return await asyncio.to_thread(lambda: "point" if is_point_lookup(text) and query_form(text) else
                                        "lookup" if is_lookup(text) else "general")
 
     async def _route(self, lane: str, method: str, text: str, *args):
