@@ -319,31 +319,45 @@ def test_point_lookups_are_told_from_the_parse_tree():
     assert [q for q in NOT_POINT_LOOKUPS if is_point_lookup(q)] == []
 
 
-def _answer_set(media: str, body: bytes):
+RESULT_PARSERS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                  "tsv": ox.QueryResultsFormat.TSV}
+
+
+def _answer_set(result_format: str, media: str, body: bytes):
     """An answer as a set: of rows for results, of triples for graphs, the verdict for ASK."""
-    if "sparql-results" in media:
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    if "sparql-results" in media or "tab-separated" in media:
+        parsed = ox.parse_query_results(body, format=RESULT_PARSERS[result_format])
         if isinstance(parsed, ox.QueryBoolean):
             return bool(parsed)
         return {tuple(str(row[v]) for v in parsed.variables) for row in parsed}
     return {str(t) for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)}
 
 
-def test_point_lookups_in_the_server_answer_as_the_workers_do(dist):
-    """The server process answers point lookups on its own store; a worker gives the same answers."""
+@pytest.mark.parametrize("cap", [10_000, 3])
+@pytest.mark.parametrize("result_format", sorted(RESULT_PARSERS))
+def test_point_lookups_in_the_server_answer_as_the_workers_do(dist, cap, result_format):
+    """The server process answers point lookups on its own store; a worker gives the same answers,
+    whole or cut at the cap."""
     async def both(query: str):
-        lanes = Lanes(dist / "licn.nq", oxigraph_store(dist), workers=1)
-        workers = QueryPool(dist / "licn.nq", workers=1)
+        lanes = Lanes(dist / "licn.nq", oxigraph_store(dist), workers=1, cap=cap)
+        workers = QueryPool(dist / "licn.nq", workers=1, cap=cap)
         try:
-            return [await pool.answer(query, "json", "nt") for pool in (lanes, workers)]
+            return [await pool.answer(query, result_format, "nt") for pool in (lanes, workers)]
         finally:
             lanes.close()
             workers.close()
+    cut = []
     for query in POINT_LOOKUPS:
-        (media, body, cut), (worker_media, worker_body, worker_cut) = asyncio.run(both(query))
-        assert (media, cut) == (worker_media, worker_cut)
-        assert _answer_set(media, body) == _answer_set(worker_media, worker_body)
-        assert _answer_set(media, body), query  # each finds something in the real data
+        (media, body, truncated), (worker_media, worker_body, worker_truncated) = asyncio.run(both(query))
+        assert (media, truncated) == (worker_media, worker_truncated)
+        found = _answer_set(result_format, media, body)
+        assert found, query  # each finds something in the real data
+        if truncated:
+            cut.append(query)
+            assert len(found) == cap == len(_answer_set(result_format, worker_media, worker_body))
+        else:
+            assert found == _answer_set(result_format, worker_media, worker_body)
+    assert bool(cut) == (cap == 3)
 
 
 def test_a_lookup_is_answered_while_heavy_queries_hold_every_general_worker(dist):

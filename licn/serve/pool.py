@@ -18,6 +18,7 @@ from . import sparql
 POLL = 0.2  # seconds between looks at whether the client is still there
 LOOKUP_TIME_LIMIT = 1.0  # seconds a lookup may take on the lookup worker before it goes to the others
 LOOKUP_MAX_CHARS = 2000  # longer queries go to the general workers unparsed: parsing costs ~2 ms per KB
+LANE_MEMORY = 4096  # query texts whose lane is remembered (the parse is the cost; the lane never changes)
 RESTARTING = "the query workers are restarting; try again in a few seconds"
 
 
@@ -105,11 +106,19 @@ class Lanes:
     def __init__(self, nq: Path, store: ox.Store, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
                  cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
                  query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
-        self.store, self.cap = store, cap
+        self.store, self.cap, self.lanes = store, cap, {}  # query text -> its lane
         self.lookups = QueryPool(nq, 1, min(LOOKUP_TIME_LIMIT, time_limit), cap, None, query_memory)
         self.general = QueryPool(nq, workers, time_limit, cap, max_pending, query_memory)
 
     async def _lane(self, text: str) -> str:
+        if text in self.lanes:
+            return self.lanes[text]
+        if len(self.lanes) >= LANE_MEMORY:
+            self.lanes.clear()
+        self.lanes[text] = lane = await self._new_lane(text)
+        return lane
+
+    async def _new_lane(self, text: str) -> str:
         """point, lookup or general; parsed off the event loop (the server answers other requests
         meanwhile), each text once (the tests cache their verdicts; a point lookup's form too, which
         its answer asks for on the event loop)."""

@@ -86,9 +86,9 @@ def start_worker(nq: str, query_memory: int) -> None:
 
 def answer(text: str, result_format: str | None, graph_format: str | None, cap: int,
            default_graphs=(), named_graphs=(), store: ox.Store | None = None) -> tuple[str, bytes, bool]:
-    """A protocol request: (media type, body, truncated), on the worker's store unless given one. The
-    formats are keys of RESULT_FORMATS and GRAPH_FORMATS, or None where the client accepts none for
-    that query form."""
+    """A protocol request: (media type, body, truncated), on the worker's store unless given one (the
+    server's own, for point lookups). The formats are keys of RESULT_FORMATS and GRAPH_FORMATS, or
+    None where the client accepts none for that query form."""
     form = query_form(text)
     offers, chosen = (RESULT_OFFERS, result_format) if form in ("SELECT", "ASK") else (GRAPH_OFFERS, graph_format)
     if chosen is None:
@@ -98,7 +98,8 @@ def answer(text: str, result_format: str | None, graph_format: str | None, cap: 
     if named_graphs:
         dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     try:
-        return _evaluate(store or _STORE["store"], text, dataset, result_format, graph_format, cap)
+        return _evaluate(store or _STORE["store"], text, dataset, result_format, graph_format, cap,
+                         point=store is not None)
     except SyntaxError as exc:
         problem = f"the query does not parse: {exc}"
     except (OSError, ValueError, TypeError) as exc:
@@ -109,12 +110,18 @@ def answer(text: str, result_format: str | None, graph_format: str | None, cap: 
     raise Rejected(400, problem)
 
 
-def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_format, cap: int):
+def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_format, cap: int, point: bool):
     result = store.query(text, **dataset)
     if isinstance(result, ox.QueryBoolean):
         fmt, media = RESULT_FORMATS[result_format]
         return media, result.serialize(format=fmt), False
     if isinstance(result, ox.QuerySolutions):
+        if point:  # cheap to run twice: counted first, and if it is not cut, written whole by pyoxigraph
+            fits = sum(1 for _ in itertools.islice(result, cap + 1)) <= cap
+            result = store.query(text, **dataset)
+            if fits:
+                fmt, media = RESULT_FORMATS[result_format]
+                return media, result.serialize(format=fmt), False
         body, truncated = _results_document(result, cap, result_format)
         return RESULT_FORMATS[result_format][1], body, truncated
     triples = list(itertools.islice(result, cap + 1))
