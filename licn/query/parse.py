@@ -97,15 +97,33 @@ ONE_PATTERN = {"SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery", "Gr
                "PathSequence"}
 
 
-@lru_cache(maxsize=4096)
+def lane_of(text: str) -> str:
+    """Where a query is answered (licn.serve.pool.Lanes), from one parse: "point" for a point lookup,
+    "lookup" for another lookup, "general" for the rest (and for what does not parse)."""
+    tree = _tree(text)
+    return "general" if tree is None else "point" if _is_point_lookup(tree) else \
+        "lookup" if _is_lookup(tree) else "general"
+
+
+def _tree(text: str):
+    try:
+        return _parse(text)
+    except (ParseBaseException, RecursionError, ValueError, TypeError):
+        return None
+
+
 def is_point_lookup(text: str) -> bool:
+    return lane_of(text) == "point"
+
+
+def is_lookup(text: str) -> bool:
+    return lane_of(text) in ("point", "lookup")
+
+
+def _is_point_lookup(tree) -> bool:
     """Whether a query reads one triple pattern whose subject it names (or DESCRIBEs named resources
     only), with no filter, optional part, union, grouping, ordering or sub-select: its work is bounded
     by that resource's statements and the result cap, so it may run beside the server's requests."""
-    try:
-        tree = _parse(text)
-    except (ParseBaseException, RecursionError, ValueError, TypeError):
-        return False
     nodes = list(_nodes(tree))
     if any(node.name not in ONE_PATTERN for node in nodes):
         return False
@@ -116,16 +134,11 @@ def is_point_lookup(text: str) -> bool:
             and _simple_predicate(patterns[0][1]))
 
 
-@lru_cache(maxsize=4096)
-def is_lookup(text: str) -> bool:
+def _is_lookup(tree) -> bool:
     """Whether a query only follows statements out of the resources it names: every triple pattern's
     subject is an IRI the query gives, or a value an earlier pattern reached that way, every
     predicate is an IRI or a variable, and there is no grouping, ordering, sub-select or VALUES.
     Its cost is then bounded by how many statements those resources have, not by the graph's size."""
-    try:
-        tree = _parse(text)
-    except (ParseBaseException, RecursionError, ValueError, TypeError):
-        return False
     patterns = []
     for node in _nodes(tree):
         if node.name in BEYOND_LOOKUP or node.name.startswith("Aggregate_"):

@@ -63,6 +63,19 @@ def built_nquads(dist: Path) -> Path:
     return nq
 
 
+async def bounded_body(request: Request) -> bytes | None:
+    """The request body, or None if it is larger than MAX_BODY; read piece by piece, as a chunked
+    upload gives no length beforehand."""
+    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+        return None
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
 def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
                time_limit: float = sparql.DEFAULT_TIME_LIMIT, result_cap: int = sparql.DEFAULT_RESULT_CAP,
                workers: int = 2, queries: Path = paths.QUERIES, max_pending: int | None = None,
@@ -183,18 +196,6 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         except (QueryError, Rejected) as exc:
             error, status = str(exc), exc.status
         return html(docs.query_page(name, values, text, table, error, live=True), status)
-
-    async def bounded_body(request: Request) -> bytes | None:
-        """The request body, or None if it is larger than MAX_BODY; read piece by piece, as a chunked
-        upload gives no length beforehand."""
-        if int(request.headers.get("content-length") or 0) > MAX_BODY:
-            return None
-        body = bytearray()
-        async for piece in request.stream():
-            body += piece
-            if len(body) > MAX_BODY:
-                return None
-        return bytes(body)
 
     async def sparql_endpoint(request: Request) -> Response:
         params = {k: request.query_params.getlist(k) for k in request.query_params}

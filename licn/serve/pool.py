@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from pebble import ProcessExpired, ProcessPool
 
-from ..query.parse import Rejected, is_lookup, is_point_lookup, query_form
+from ..query.parse import Rejected, lane_of, query_form
 from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
@@ -96,10 +96,10 @@ class QueryPool:
 
 
 class Lanes:
-    """Three lanes. A point lookup (licn.query.parse.is_point_lookup: one triple pattern from a
+    """Three lanes (licn.query.parse.lane_of). A point lookup (one triple pattern from a
     resource the query names) is answered in the server process, on its store: its work is bounded
     by that resource's statements and the result cap, and it cannot reach the network. Other lookups
-    (is_lookup: every pattern starts from named resources) have a worker of their own, answered at
+    (every pattern starts from named resources) have a worker of their own, answered at
     once however many heavy queries wait for the general workers; one that outgrows its short limit,
     or finds its lane full, runs again on the general workers, which take everything else."""
 
@@ -119,13 +119,16 @@ class Lanes:
         return lane
 
     async def _new_lane(self, text: str) -> str:
-        """point, lookup or general; parsed off the event loop (the server answers other requests
-        meanwhile), each text once (the tests cache their verdicts; a point lookup's form too, which
-        its answer asks for on the event loop)."""
+        """The query's lane, parsed off the event loop (the server answers other requests meanwhile);
+        a point lookup's form too, which its answer asks for on the event loop (query_form caches it)."""
         if len(text) > LOOKUP_MAX_CHARS:
             return "general"
-        return await asyncio.to_thread(lambda: "point" if is_point_lookup(text) and query_form(text) else
-                                       "lookup" if is_lookup(text) else "general")
+        def decide() -> str:
+            lane = lane_of(text)
+            if lane == "point":
+                query_form(text)
+            return lane
+        return await asyncio.to_thread(decide)
 
     async def _route(self, lane: str, method: str, text: str, *args):
         if lane == "lookup":
