@@ -86,6 +86,31 @@ def synthetic_build(n: int, timeout_s: float) -> dict:
     return entry
 
 
+def engine_yardsticks(dist: Path) -> dict:
+    """The engines alone on a synthetic build's dumps, the yardstick for how its stages grow: Oxigraph
+    streaming N-Quads to N-Quads and N-Triples to Turtle, coreutils sorting the N-Quads, pyoxigraph
+    loading them into an in-memory store, counting them in SPARQL and writing them out."""
+    found = {}
+    for label, argv in (
+            ("oxigraph convert licn.nq -> N-Quads", [str(BIN / "oxigraph"), "convert", "--from-file",
+                                                     str(dist / "licn.nq"), "--to-file", str(WORK / "yardstick.nq")]),
+            ("oxigraph convert licn.nt -> Turtle", [str(BIN / "oxigraph"), "convert", "--from-file",
+                                                    str(dist / "licn.nt"), "--to-file", str(WORK / "yardstick.ttl")]),
+            ("sort -u licn.nq (coreutils)", ["env", "LC_ALL=C", "sort", "--unique", "--buffer-size=512M",
+                                             f"--temporary-directory={WORK}", f"--output={WORK / 'yardstick.nq'}",
+                                             str(dist / "licn.nq")])):
+        r = run_child(argv, 1800)
+        found[label] = r["wall_s"] if r["rc"] == 0 else None
+    r = run_child([sys.executable, "-m", "bench.child", "load", str(dist / "licn.nq")], 1800)
+    if r["data"]:
+        found["pyoxigraph bulk_load of licn.nq (in memory)"] = r["data"]["load_s"]
+        found["pyoxigraph COUNT(*) over it"] = r["data"]["count_s"]
+        found["pyoxigraph dump to N-Quads"] = r["data"]["dump_s"]
+    for leftover in ("yardstick.nq", "yardstick.ttl"):
+        (WORK / leftover).unlink(missing_ok=True)
+    return found
+
+
 def poll_rebuilds(rebuilds: int) -> dict:
     """A reader opening dist/licn.nq as fast as it can while `licn build --no-site` runs again and again."""
     out = WORK / "targets-poll" / "dist"
@@ -117,8 +142,11 @@ def poll_rebuilds(rebuilds: int) -> dict:
 
 
 def growth(small: dict, large: dict) -> dict:
-    steps = {k: large["steps"][k] / small["steps"][k] for k in large.get("steps", {})
-             if small.get("steps", {}).get(k) and small["steps"][k] > 0.05}
+    engines = {k: large["engines"][k] / small["engines"][k] for k in large.get("engines", {})
+               if small.get("engines", {}).get(k) and small["engines"][k] > 0.05 and large["engines"][k]}
+    steps = {f"engine alone: {k}": v for k, v in engines.items()}
+    steps.update({k: large["steps"][k] / small["steps"][k] for k in large.get("steps", {})
+                  if small.get("steps", {}).get(k) and small["steps"][k] > 0.05})
     steps["whole build (wall)"] = large["wall_s"] / small["wall_s"]
     return steps
 
@@ -153,7 +181,8 @@ def target_rows(r: dict) -> list[tuple[str, str, str]]:
                          _mb(b["peak_group_mb"]), _verdict(b["peak_group_mb"] <= mb)))
         else:
             rows.append((f"{int(n):,} studies built and validated", "not run" if not b else "failed", _verdict(None)))
-    for step, grew in sorted((f"{span}: {k}", v) for span, g in r.get("growth", {}).items() for k, v in g.items()):
+    for step, grew in sorted((f"{span}: {k}", v) for span, g in r.get("growth", {}).items() for k, v in g.items()
+                             if not k.startswith("engine alone: ")):
         rows.append((f"stage growth per 10x <= 12x ({step})", f"{grew:.1f}x", _verdict(grew <= 12)))
     ratios = r.get("serve", {}).get("ratios", {})
     for kind, floor in (("point", 0.25), ("aggregate", 0.80), ("dereference", None)):
@@ -208,6 +237,18 @@ def markdown(r: dict) -> str:
     out.append("| **peak memory** | " + " | ".join(f"{_mb(b.get('peak_group_mb'))} ({_mb(b.get('largest_process_mb'))})"
                                                   for b in synth_rows.values()) + " |")
     out.append("| triples | " + " | ".join(f"{b.get('triples', 0):,}" for b in synth_rows.values()) + " |")
+    engines = sorted({k for b in synth_rows.values() for k in b.get("engines", {})})
+    if engines:
+        spans = list(r.get("growth", {}))
+        out += ["", "The engines alone on the same dumps, the yardstick for the stages' growth (each a new process, "
+                "right after the build of that size), with their growth per 10x:", "",
+                "| engine alone | " + " | ".join(f"{int(n):,}" for n in synth_rows) + " | "
+                + " | ".join(f"growth {s}" for s in spans) + " |",
+                "|---|" + "---:|" * (len(synth_rows) + len(spans))]
+        for name in engines:
+            grew = [r["growth"][s].get(f"engine alone: {name}") for s in spans]
+            out.append(f"| {name} | " + " | ".join(_s(b.get("engines", {}).get(name)) for b in synth_rows.values())
+                       + " | " + " | ".join("-" if g is None else f"{g:.1f}x" for g in grew) + " |")
     notes = [f"{int(n):,}: {b['note']}" for n, b in synth_rows.items() if b.get("note")]
     out += [""] + [f"Note: {n}" for n in notes] + ([""] if notes else [])
     serve = r.get("serve", {})
@@ -276,11 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     results["synthetic"] = {}
     for n in sizes:
         print(f"data build of {n:,} synthetic studies", flush=True)
-        results["synthetic"][str(n)] = synthetic_build(n, 3600)
+        results["synthetic"][str(n)] = built = synthetic_build(n, 3600)
+        if "error" not in built:
+            print(f"the engines alone on the dumps of {n:,} studies", flush=True)
+            built["engines"] = engine_yardsticks(WORK / f"dist-{n}")
         save()
-    built = [n for n in sizes if "error" not in results["synthetic"][str(n)]]
-    results["growth"] = {f"{a}->{b}": growth(results["synthetic"][str(a)], results["synthetic"][str(b)])
-                         for a, b in zip(built, built[1:]) if b == a * 10}
     dist = (WORK / "targets-real").resolve()
     print("serving under wrk: licn serve, oxigraph serve, rdflib-endpoint", flush=True)
     serve = run_serve_bench(dist, WORK, seconds=5, repeats=3, peers=True)
@@ -295,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     earlier = WORK / "targets-100000-earlier.json"
     if "100000" not in results["synthetic"] and earlier.exists():
         results["synthetic"]["100000"] = json.loads(earlier.read_text(encoding="utf-8"))
+    built = sorted(int(n) for n, b in results["synthetic"].items() if "error" not in b)
+    results["growth"] = {f"{a}->{b}": growth(results["synthetic"][str(a)], results["synthetic"][str(b)])
+                         for a, b in zip(built, built[1:]) if b == a * 10}
     save()
     (ROOT / "bench" / "RESULTS.md").write_text(markdown(results), encoding="utf-8")
     print("\n".join(f"{a}: {b} ({c})" for a, b, c in target_rows(results)))
