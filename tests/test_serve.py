@@ -539,6 +539,7 @@ def test_licn_serve_command(dist, tmp_path):
     finally:
         process.terminate()
         process.wait(30)
+    assert "Traceback" not in process.stderr.read()  # hung-up clients are not errors of the server
     missing = subprocess.run([*licn, "serve", "--dist", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=60, check=False)
     assert missing.returncode == 2 and "run 'licn build' first" in missing.stderr
 

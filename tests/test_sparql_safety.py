@@ -14,7 +14,7 @@ from licn.serve.app import create_app, serving
 import pyoxigraph as ox
 
 from licn.query.engines import oxigraph_store
-from licn.query.parse import Rejected, is_lookup, is_point_lookup
+from licn.query.parse import Rejected, is_lookup, is_point_lookup, lane_of
 from licn.serve.pool import Lanes, QueryPool
 
 JSON = {"Accept": "application/sparql-results+json"}
@@ -302,7 +302,10 @@ POINT_LOOKUPS = [LOOKUPS[0], LOOKUPS[3],
                  "WHERE { <https://w3id.org/licn/id/study/ref-58> ?p ?o }",
                  "PREFIX licn: <https://w3id.org/licn/ontology#> SELECT DISTINCT ?e WHERE { "
                  "<https://w3id.org/licn/id/study/ref-58> licn:studyEntry ?e } LIMIT 5 OFFSET 0",
-                 "DESCRIBE <https://w3id.org/licn/id/study/ref-58> <https://w3id.org/licn/id/reference/58>"]
+                 "DESCRIBE <https://w3id.org/licn/id/study/ref-58> <https://w3id.org/licn/id/reference/58>",
+                 "PREFIX s: <https://w3id.org/licn/id/study/> SELECT * WHERE { s:ref-58 ?p ?o }",
+                 "PREFIX s: <https://w3id.org/licn/id/study/> SELECT * WHERE { s:ref\\-58 ?p ?o }",
+                 "BASE <https://w3id.org/licn/id/> SELECT * WHERE { <study/ref-58> ?p ?o }"]
 NOT_POINT_LOOKUPS = [LOOKUPS[1], LOOKUPS[2], LOOKUPS[6], *NOT_LOOKUPS, "CONSTRUCT WHERE { <http://a/s> ?p ?o }", "DESCRIBE ?x", "DESCRIBE * WHERE { ?x ?p ?o }",
                      "SELECT * WHERE { <http://a/s> ?p ?o ; ?q ?r }", "SELECT * WHERE { <http://a/s> ?p ?o , ?r }",
                      "SELECT * WHERE { <http://a/s> ?p ?o FILTER(REGEX(STR(?o), 'x')) }",
@@ -317,6 +320,16 @@ NOT_POINT_LOOKUPS = [LOOKUPS[1], LOOKUPS[2], LOOKUPS[6], *NOT_LOOKUPS, "CONSTRUC
 def test_point_lookups_are_told_from_the_parse_tree():
     assert [q for q in POINT_LOOKUPS if not is_point_lookup(q)] == []
     assert [q for q in NOT_POINT_LOOKUPS if is_point_lookup(q)] == []
+
+
+def test_a_point_select_knows_its_subject_only_where_the_query_spells_it_out():
+    """The subject's statements bound a point SELECT's solutions, so the subject must be the engine's."""
+    subjects = {q: lane_of(q).subject for q in POINT_LOOKUPS}
+    study = "https://w3id.org/licn/id/study/ref-58"
+    assert {q for q, subject in subjects.items() if subject == study} == {
+        POINT_LOOKUPS[0], POINT_LOOKUPS[4], POINT_LOOKUPS[6]}
+    assert {q for q, subject in subjects.items() if subject is None} == set(POINT_LOOKUPS) - {
+        POINT_LOOKUPS[0], POINT_LOOKUPS[4], POINT_LOOKUPS[6]}  # ASK, CONSTRUCT, DESCRIBE, escapes, BASE
 
 
 RESULT_PARSERS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
@@ -397,6 +410,31 @@ def test_oversized_headers_are_refused(client):
     assert client.get("/id/study/ref-58.ttl").status_code == 200
 
 
+def test_a_request_head_of_many_headers_or_without_end_is_refused(client):
+    many = {f"X-Header-{i}": "y" * 1000 for i in range(80)}
+    assert client.get("/id/study/ref-58.ttl", headers=many).status_code == 400
+    endless = socket.create_connection((client.base_url.host, client.base_url.port))
+    endless.sendall(b"GET /id/study/ref-58.ttl HTTP/1.1\r\nHost: x\r\nX-Long: ")
+    endless.setblocking(False)
+    sent, answer = 0, b""
+    try:
+        while not answer and sent < 50_000_000:
+            try:
+                sent += endless.send(b"z" * 65536)
+                answer = endless.recv(200)
+            except BlockingIOError:
+                time.sleep(0.01)
+            except (ConnectionResetError, BrokenPipeError):
+                break
+        endless.settimeout(5)
+        answer = answer or endless.recv(200)
+    finally:
+        endless.close()
+    assert answer.startswith(b"HTTP/1.1 400"), (sent, answer)
+    assert sent < 10_000_000
+    assert client.get("/id/study/ref-58.ttl", headers={"X-Fits": "y" * 30_000}).status_code == 200
+
+
 def test_a_large_upload_is_refused_with_or_without_a_length(client):
     query = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 2_000_000
     headers = {"Content-Type": "application/sparql-query"}
@@ -427,8 +465,8 @@ def test_a_large_upload_is_refused_with_or_without_a_length(client):
 
 def test_idle_and_half_sent_connections_are_closed(client):
     host, port = client.base_url.host, client.base_url.port
-    from licn.serve.app import TimedH11Protocol
-    TimedH11Protocol.head_timeout, saved = 1.0, TimedH11Protocol.head_timeout
+    from licn.serve.app import BoundedHttpToolsProtocol
+    BoundedHttpToolsProtocol.head_timeout, saved = 1.0, BoundedHttpToolsProtocol.head_timeout
     try:
         idle = socket.create_connection((host, port))
         half = socket.create_connection((host, port))
@@ -440,7 +478,7 @@ def test_idle_and_half_sent_connections_are_closed(client):
         assert half.recv(1) == b""
         assert time.monotonic() - started < 4
     finally:
-        TimedH11Protocol.head_timeout = saved
+        BoundedHttpToolsProtocol.head_timeout = saved
         idle.close()
         half.close()
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import NamedTuple
 
 from pyparsing import ParseBaseException, ParseResults
-from rdflib import BNode, Variable
+from rdflib import BNode, URIRef, Variable
 from rdflib.plugins.sparql import parser
+from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parserutils import CompValue
 
 FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
@@ -97,12 +99,31 @@ ONE_PATTERN = {"SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery", "Gr
                "PathSequence"}
 
 
-def lane_of(text: str) -> str:
+class Lane(NamedTuple):
+    name: str  # "point", "lookup" or "general"
+    subject: str | None = None  # a point SELECT's subject IRI: its statements bound the solutions
+
+
+def lane_of(text: str) -> Lane:
     """Where a query is answered (licn.serve.pool.Lanes), from one parse: "point" for a point lookup,
     "lookup" for another lookup, "general" for the rest (and for what does not parse)."""
     tree = _tree(text)
-    return "general" if tree is None else "point" if _is_point_lookup(tree) else \
-        "lookup" if _is_lookup(tree) else "general"
+    if tree is None:
+        return Lane("general")
+    if _is_point_lookup(tree):
+        return Lane("point", _point_subject(tree))
+    return Lane("lookup" if _is_lookup(tree) else "general")
+
+
+def _point_subject(tree) -> str | None:
+    """The subject of a point SELECT's one pattern where the query spells it out exactly: an IRI in
+    full, or a prefixed name without escapes, and no BASE (whose resolution engines may differ on)."""
+    if tree[1].name != "SelectQuery" or any(node.name == "Base" for node in tree[0]):
+        return None
+    subject = next(iter(node["triples"][0] for node in _nodes(tree) if node.name == "TriplesBlock"))[0]
+    if isinstance(subject, CompValue) and subject.name == "pname" and "\\" not in subject.get("localname", ""):
+        subject = translatePrologue(tree[0], None).absolutize(subject)
+    return str(subject) if isinstance(subject, URIRef) else None
 
 
 def _tree(text: str):
@@ -113,11 +134,11 @@ def _tree(text: str):
 
 
 def is_point_lookup(text: str) -> bool:
-    return lane_of(text) == "point"
+    return lane_of(text).name == "point"
 
 
 def is_lookup(text: str) -> bool:
-    return lane_of(text) in ("point", "lookup")
+    return lane_of(text).name in ("point", "lookup")
 
 
 def _is_point_lookup(tree) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from pebble import ProcessExpired, ProcessPool
 
-from ..query.parse import Rejected, lane_of, query_form
+from ..query.parse import Lane, Rejected, lane_of, query_form
 from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
@@ -110,7 +110,7 @@ class Lanes:
         self.lookups = QueryPool(nq, 1, min(LOOKUP_TIME_LIMIT, time_limit), cap, None, query_memory)
         self.general = QueryPool(nq, workers, time_limit, cap, max_pending, query_memory)
 
-    async def _lane(self, text: str) -> str:
+    async def _lane(self, text: str) -> Lane:
         if text in self.lanes:
             return self.lanes[text]
         if len(self.lanes) >= LANE_MEMORY:
@@ -118,20 +118,20 @@ class Lanes:
         self.lanes[text] = lane = await self._new_lane(text)
         return lane
 
-    async def _new_lane(self, text: str) -> str:
+    async def _new_lane(self, text: str) -> Lane:
         """The query's lane, parsed off the event loop (the server answers other requests meanwhile);
         a point lookup's form too, which its answer asks for on the event loop (query_form caches it)."""
         if len(text) > LOOKUP_MAX_CHARS:
-            return "general"
-        def decide() -> str:
+            return Lane("general")
+        def decide() -> Lane:
             lane = lane_of(text)
-            if lane == "point":
+            if lane.name == "point":
                 query_form(text)
             return lane
         return await asyncio.to_thread(decide)
 
-    async def _route(self, lane: str, method: str, text: str, *args):
-        if lane == "lookup":
+    async def _route(self, lane: Lane, method: str, text: str, *args):
+        if lane.name == "lookup":
             try:
                 return await getattr(self.lookups, method)(text, *args)
             except Rejected as exc:
@@ -142,15 +142,15 @@ class Lanes:
     async def answer(self, text: str, result_format, graph_format, default_graphs=(), named_graphs=(),
                      disconnected=None) -> tuple[str, bytes, bool]:
         lane = await self._lane(text)
-        if lane == "point":
+        if lane.name == "point":
             return sparql.answer(text, result_format, graph_format, self.cap, tuple(default_graphs),
-                                 tuple(named_graphs), store=self.store)
+                                 tuple(named_graphs), store=self.store, subject=lane.subject)
         return await self._route(lane, "answer", text, result_format, graph_format, default_graphs, named_graphs,
                                  disconnected)
 
     async def table(self, text: str, disconnected=None):
         lane = await self._lane(text)
-        if lane == "point":
+        if lane.name == "point":
             return sparql.table(text, self.cap, store=self.store)
         return await self._route(lane, "table", text, disconnected)
 

@@ -85,10 +85,11 @@ def start_worker(nq: str, query_memory: int) -> None:
 
 
 def answer(text: str, result_format: str | None, graph_format: str | None, cap: int,
-           default_graphs=(), named_graphs=(), store: ox.Store | None = None) -> tuple[str, bytes, bool]:
+           default_graphs=(), named_graphs=(), store: ox.Store | None = None,
+           subject: str | None = None) -> tuple[str, bytes, bool]:
     """A protocol request: (media type, body, truncated), on the worker's store unless given one (the
-    server's own, for point lookups). The formats are keys of RESULT_FORMATS and GRAPH_FORMATS, or
-    None where the client accepts none for that query form."""
+    server's own, for point lookups, with the subject IRI of its pattern if known). The formats are keys
+    of RESULT_FORMATS and GRAPH_FORMATS, or None where the client accepts none for that query form."""
     form = query_form(text)
     offers, chosen = (RESULT_OFFERS, result_format) if form in ("SELECT", "ASK") else (GRAPH_OFFERS, graph_format)
     if chosen is None:
@@ -99,7 +100,7 @@ def answer(text: str, result_format: str | None, graph_format: str | None, cap: 
         dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     try:
         return _evaluate(store or _STORE["store"], text, dataset, result_format, graph_format, cap,
-                         point=store is not None)
+                         point=store is not None, subject=subject)
     except SyntaxError as exc:
         problem = f"the query does not parse: {exc}"
     except (OSError, ValueError, TypeError) as exc:
@@ -110,15 +111,18 @@ def answer(text: str, result_format: str | None, graph_format: str | None, cap: 
     raise Rejected(400, problem)
 
 
-def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_format, cap: int, point: bool):
+def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_format, cap: int, point: bool,
+              subject: str | None):
     result = store.query(text, **dataset)
     if isinstance(result, ox.QueryBoolean):
         fmt, media = RESULT_FORMATS[result_format]
         return media, result.serialize(format=fmt), False
     if isinstance(result, ox.QuerySolutions):
-        if point:  # cheap to run twice: counted first, and if it is not cut, written whole by pyoxigraph
-            fits = sum(1 for _ in itertools.islice(result, cap + 1)) <= cap
-            result = store.query(text, **dataset)
+        if point:  # written whole by pyoxigraph if it fits the cap: its subject's statements say so, or a count
+            fits = subject is not None and _statements_of(store, subject, cap) <= cap
+            if not fits:  # a point lookup is cheap to run twice
+                fits = sum(1 for _ in itertools.islice(result, cap + 1)) <= cap
+                result = store.query(text, **dataset)
             if fits:
                 fmt, media = RESULT_FORMATS[result_format]
                 return media, result.serialize(format=fmt), False
@@ -128,6 +132,15 @@ def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_fo
     fmt, media = GRAPH_FORMATS[graph_format]
     body = ox.serialize(triples[:cap], format=fmt, prefixes=None if fmt == ox.RdfFormat.N_TRIPLES else PREFIXES)
     return media, body or b"", len(triples) > cap
+
+
+def _statements_of(store: ox.Store, iri: str, most: int) -> int:
+    """How many statements of every graph have this subject, counted up to most + 1."""
+    try:
+        subject = ox.NamedNode(iri)
+    except ValueError:
+        return most + 1
+    return sum(1 for _ in itertools.islice(store.quads_for_pattern(subject, None, None), most + 1))
 
 
 def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str) -> tuple[bytes, bool]:
