@@ -410,26 +410,34 @@ def test_oversized_headers_are_refused(client):
     assert client.get("/id/study/ref-58.ttl").status_code == 200
 
 
-def test_a_request_head_of_many_headers_or_without_end_is_refused(client):
-    many = {f"X-Header-{i}": "y" * 1000 for i in range(80)}
-    assert client.get("/id/study/ref-58.ttl", headers=many).status_code == 400
-    endless = socket.create_connection((client.base_url.host, client.base_url.port))
-    endless.sendall(b"GET /id/study/ref-58.ttl HTTP/1.1\r\nHost: x\r\nX-Long: ")
-    endless.setblocking(False)
+def _send_without_end(client, start: bytes, chunk: bytes) -> tuple[int, bytes]:
+    """Send start, then chunk after chunk until the server answers or closes (or 50 MB are sent):
+    how many bytes went, and the start of the answer."""
+    connection = socket.create_connection((client.base_url.host, client.base_url.port))
+    connection.sendall(start)
+    connection.setblocking(False)
     sent, answer = 0, b""
     try:
         while not answer and sent < 50_000_000:
             try:
-                sent += endless.send(b"z" * 65536)
-                answer = endless.recv(200)
+                sent += connection.send(chunk)
+                answer = connection.recv(200)
             except BlockingIOError:
                 time.sleep(0.01)
             except (ConnectionResetError, BrokenPipeError):
                 break
-        endless.settimeout(5)
-        answer = answer or endless.recv(200)
+        connection.settimeout(5)
+        answer = answer or connection.recv(200)
     finally:
-        endless.close()
+        connection.close()
+    return sent, answer
+
+
+def test_a_request_head_of_many_headers_or_without_end_is_refused(client):
+    many = {f"X-Header-{i}": "y" * 1000 for i in range(80)}
+    assert client.get("/id/study/ref-58.ttl", headers=many).status_code == 400
+    sent, answer = _send_without_end(client, b"GET /id/study/ref-58.ttl HTTP/1.1\r\nHost: x\r\nX-Long: ",
+                                     b"z" * 65536)
     assert answer.startswith(b"HTTP/1.1 400"), (sent, answer)
     assert sent < 10_000_000
     assert client.get("/id/study/ref-58.ttl", headers={"X-Fits": "y" * 30_000}).status_code == 200
@@ -440,24 +448,9 @@ def test_a_large_upload_is_refused_with_or_without_a_length(client):
     headers = {"Content-Type": "application/sparql-query"}
     assert client.post("/sparql", content=query.encode(), headers=headers).status_code == 413
     # A chunked upload names no length: the server must answer once it has read too much, not read on.
-    upload = socket.create_connection((client.base_url.host, client.base_url.port))
-    upload.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                   b"Transfer-Encoding: chunked\r\n\r\n")
-    upload.setblocking(False)
-    sent, answer, chunk = 0, b"", b"10000\r\n" + b"#" * 65536 + b"\r\n"
-    try:
-        while not answer and sent < 50_000_000:
-            try:
-                sent += upload.send(chunk)
-                answer = upload.recv(200)
-            except BlockingIOError:
-                time.sleep(0.01)
-            except (ConnectionResetError, BrokenPipeError):
-                break
-        upload.settimeout(5)
-        answer = answer or upload.recv(200)
-    finally:
-        upload.close()
+    sent, answer = _send_without_end(client, b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                     b"application/sparql-query\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                     b"10000\r\n" + b"#" * 65536 + b"\r\n")
     assert answer.startswith(b"HTTP/1.1 413"), (sent, answer)
     assert sent < 10_000_000
     assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
