@@ -3,7 +3,7 @@ the last line of stdout. The parent measures wall time and peak memory (os.wait4
 
     python -m bench.child build DATA_DIR OUT_DIR
     python -m bench.child queries DIST_DIR ENGINE REPEATS TIMEOUT_S [SKIP,NAMES]
-    python -m bench.child load NQ_FILE
+    python -m bench.child load NQ_FILE [--disk]
 """
 from __future__ import annotations
 
@@ -98,22 +98,23 @@ def queries(dist: str, engine: str, repeats: int, timeout_s: float, skip: set[st
     return {}
 
 
-def load(nq: str) -> dict:
-    """The engine alone, as a yardstick for the build's stages: pyoxigraph's own loader filling an
-    in-memory store from N-Quads, one SPARQL count over it, and its N-Quads writer."""
+def load(nq: str, disk: bool = False) -> dict:
+    """The engine alone, as a yardstick for the build's stages: pyoxigraph's own loader filling a store
+    (in memory, or on RocksDB with disk) from N-Quads, one SPARQL count over it, and its N-Quads writer."""
     import os
     import tempfile
 
     import pyoxigraph as ox
-    t = time.perf_counter()
-    store = ox.Store()
-    store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
-    loaded = time.perf_counter()
-    next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))
-    counted = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=os.path.dirname(nq)) as tmp:
+        t = time.perf_counter()
+        store = ox.Store(os.path.join(tmp, "db") if disk else None)
+        store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        loaded = time.perf_counter()
+        next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))
+        counted = time.perf_counter()
         store.dump(os.path.join(tmp, "dump.nq"), format=ox.RdfFormat.N_QUADS)
-    return {"load_s": loaded - t, "count_s": counted - loaded, "dump_s": time.perf_counter() - counted}
+        return {"load_s": loaded - t, "count_s": counted - loaded, "dump_s": time.perf_counter() - counted}
 
 
 def _line(kind: str, data: dict) -> None:
@@ -127,8 +128,8 @@ def main(argv: list[str]) -> int:
     elif argv[:1] == ["queries"] and len(argv) in (5, 6):
         queries(argv[1], argv[2], int(argv[3]), float(argv[4]), set(argv[5].split(",")) if len(argv) == 6 else set())
         return 0
-    elif argv[:1] == ["load"] and len(argv) == 2:
-        result = load(argv[1])
+    elif argv[:1] == ["load"] and len(argv) in (2, 3) and argv[2:] in ([], ["--disk"]):
+        result = load(argv[1], disk=argv[2:] == ["--disk"])
     else:
         print(__doc__, file=sys.stderr)
         return 2
