@@ -131,7 +131,10 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         del layers
         phases["load"] = time.perf_counter() - start
 
-        with beside(validate_store, store) as shacl:  # on the other core, while this one goes on
+        folder = versions_dir(out)
+        folder.mkdir(exist_ok=True)
+        # on the other core, while this one goes on; its scratch files are tidied if it is killed
+        with beside(validate_store, store, scratch=folder) as shacl:
             t = time.perf_counter()
             failures = run_checks(store)
             if failures:
@@ -139,8 +142,6 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
             phases["checks"] = time.perf_counter() - t
             counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.ReviewedStudy, LICN.Coding)}
             triples = len(store)
-            folder = versions_dir(out)
-            folder.mkdir(exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix="build-", dir=folder))
             staging.chmod(0o755)
             kept = []
@@ -183,15 +184,16 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
 
 
 @contextlib.contextmanager
-def beside(function, *args):
-    """function(*args) in a forked process (sharing this one's memory as it was), while this one goes
-    on; yields a callable that waits for the result. The process is stopped when the block is left."""
+def beside(function, *args, **kwargs):
+    """function(*args, **kwargs) in a forked process (sharing this one's memory as it was), while this
+    one goes on; yields a callable that waits for the result. The process is stopped when the block
+    is left."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
 
     def run():
         try:
-            send.send((True, function(*args)))
+            send.send((True, function(*args, **kwargs)))
         except Exception as exc:  # reported by the parent, in one line
             send.send((False, f"{type(exc).__name__}: {exc}"))
 
