@@ -197,7 +197,7 @@ def beside(function, *args, **kwargs):
         except Exception as exc:  # reported by the parent, in one line
             send.send((False, f"{type(exc).__name__}: {exc}"))
 
-    child = context.Process(target=run, daemon=True)
+    child = context.Process(target=run)  # not a daemon: it starts a process of its own to validate in parts
     child.start()
     send.close()
 

@@ -130,17 +130,44 @@ def build_in_a_project_copy(tmp_path, dist, files: dict[str, str]):
     return run, snapshot(out) == before
 
 
-def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
-    """One stricter shape: the real data violates it."""
-    run, untouched = build_in_a_project_copy(tmp_path, dist, {"ontology/shapes/strict.ttl": """
+STRICT_SHAPE = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix licn: <https://w3id.org/licn/ontology#> .
 <urn:test:EveryStudyHasATitle> a sh:NodeShape ; sh:targetClass licn:Study ;
     sh:property [ sh:path <http://purl.org/dc/terms/title> ; sh:minCount 1 ] .
-"""})
+"""
+
+
+def test_a_build_failing_validation_leaves_dist_untouched(tmp_path, dist):
+    """One stricter shape: the real data violates it."""
+    run, untouched = build_in_a_project_copy(tmp_path, dist, {"ontology/shapes/strict.ttl": STRICT_SHAPE})
     assert run.returncode == 1
     assert "does not conform" in run.stderr and "ref-13" in run.stderr
     assert untouched
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_build_validates_a_large_graph_in_parts(tmp_path, monkeypatch, strict):
+    """The real data validated in parts of 2,000 statements, as a graph of 10^5 studies is in parts of
+    10,000: the build's SHACL process hands them to a process of its own, and a violation is named."""
+    import licn.build
+    from licn.validate import validate_store
+    shapes = tmp_path / "shapes"
+    shutil.copytree(paths.SHAPES, shapes)
+    if strict:
+        (shapes / "strict.ttl").write_text(STRICT_SHAPE, encoding="utf-8")
+
+    def in_small_parts(store, scratch=None):
+        return validate_store(store, shapes_dir=shapes, part_quads=2_000, scratch=scratch)
+    monkeypatch.setattr(licn.build, "validate_store", in_small_parts)
+    out = tmp_path / "dist"
+    if strict:
+        with pytest.raises(BuildError) as caught:
+            build(out, site=False)
+        assert "does not conform" in str(caught.value) and "ref-13" in str(caught.value)
+    else:
+        assert build(out, site=False).triples > 4_000
+    assert unfinished(out) == []
 
 
 def test_a_statement_in_two_layers_fails_the_build(tmp_path, dist):
@@ -223,6 +250,8 @@ def test_a_killed_build_leaves_nothing_the_next_build_keeps(tmp_path):
     versions = out.with_name(".dist.versions")
     (versions / "build-killed").mkdir()
     (versions / "build-killed" / "licn.nq").write_text("half", encoding="utf-8")
+    (versions / "shacl-killed").mkdir()  # the SHACL parts of a killed build
+    (versions / "shacl-killed" / "part-0.nq").write_text("half", encoding="utf-8")
     build(out, site=False)
     assert unfinished(out) == []
 
