@@ -88,7 +88,8 @@ def validate_store(store: ox.Store, shapes_dir: Path = paths.SHAPES, part_quads:
     subjects are the whole graph's; results for other nodes of the part are left to their own part.
     The parts go through temporary N-Quads files (in scratch, or the system's temporary folder) to a
     new process, which validates them while this one writes the next: beside a whole large graph in
-    memory, pyshacl-turbo takes ~60 % longer for the same part."""
+    memory, pyshacl-turbo takes ~60 % longer for the same part. (That process is spawned: a script
+    that calls this must keep its top level under `if __name__ == "__main__":`.)"""
     shapes = shapes_store(shapes_dir)
     if len(store) < 2 * part_quads or not local_shapes(shapes):
         data = ox.Store()
