@@ -112,3 +112,33 @@ def test_shapes_that_read_further_are_validated_on_the_whole_graph(tmp_path, cas
     store = ox.Store()  # conforms as a whole; cut into one-statement parts, every shape above would fail
     store.load(PREFIXES.encode() + b"ex:x a ex:X ; ex:p ex:y . ex:y a ex:Y ; ex:q ex:z .", format=ox.RdfFormat.TURTLE)
     assert validate_store(store, shapes_dir=tmp_path, part_quads=1) == (True, [])
+
+
+def test_the_parts_validator_ends_when_the_process_that_started_it_is_killed():
+    """A killed build must not leave the process that validates its parts waiting for ever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    starter = subprocess.Popen([sys.executable, "-c", (
+        "import multiprocessing, os, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from licn import paths, validate\n"
+        "pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn'),\n"
+        "                           initializer=validate._start_validator, initargs=(str(paths.SHAPES),))\n"
+        "print(pool.submit(os.getpid).result(), flush=True)\n"
+        "time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
+    validator = int(starter.stdout.readline())
+
+    def running() -> bool:
+        try:
+            return Path(f"/proc/{validator}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+    assert running()
+    starter.send_signal(signal.SIGKILL)
+    starter.wait(10)
+    deadline = time.monotonic() + 20
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not running()
