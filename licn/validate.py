@@ -29,7 +29,7 @@ FILE_FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG, ".nt": 
 SHACL_OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": False}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Violation:
     focus: str
     path: str
@@ -108,10 +108,10 @@ def validate_store(store: ox.Store, shapes_dir: Path = paths.SHAPES, part_quads:
             for i, subjects in enumerate(subject_parts(store, part_quads)):
                 path = Path(tmp) / f"part-{i}.nq"
                 ox.serialize(part_quads_of(store, subjects), str(path), format=ox.RdfFormat.N_QUADS)
-                pending.append(validator.submit(_validate_part_file, str(path), sorted(map(str, subjects))))
+                pending.append(validator.submit(_validate_part_file, str(path), list(map(str, subjects))))
             for future in pending:
                 violations |= future.result()
-    return not violations, sorted(violations, key=lambda v: (v.focus, v.path, v.message))
+    return not violations, sorted(violations)
 
 
 def shapes_store(shapes_dir: Path = paths.SHAPES) -> ox.Store:
@@ -208,7 +208,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list
     shapes = shapes if shapes is not None else shapes_graph()
     conforms, report, _ = shacl_validate(data, shacl_graph=shapes, **SHACL_OPTIONS)
     owners = {str(shape): str(owner) for owner, shape in shapes.subject_objects(SH.property)}
-    return conforms, sorted(_violations(report, owners), key=lambda v: (v.focus, v.path, v.message))
+    return conforms, sorted(_violations(report, owners))
 
 
 def _violations(report: Graph, owners: dict[str, str], subjects: set[str] | None = None) -> set[Violation]:

@@ -120,7 +120,7 @@ def _point_subject(tree) -> str | None:
     full, or a prefixed name without escapes, and no BASE (whose resolution engines may differ on)."""
     if tree[1].name != "SelectQuery" or any(node.name == "Base" for node in tree[0]):
         return None
-    subject = next(iter(node["triples"][0] for node in _nodes(tree) if node.name == "TriplesBlock"))[0]
+    subject = next(node["triples"][0] for node in _nodes(tree) if node.name == "TriplesBlock")[0]
     if isinstance(subject, CompValue) and subject.name == "pname" and "\\" not in subject.get("localname", ""):
         subject = translatePrologue(tree[0], None).absolutize(subject)
     return str(subject) if isinstance(subject, URIRef) else None
