@@ -14,6 +14,7 @@ from rdflib import BNode, Literal, URIRef
 from .. import paths
 from ..graph import to_rdflib
 from .catalogue import QueryError, StoredQuery, bind, load_catalogue
+from .parse import syntax_problem
 
 ENGINES = ("oxigraph", "rdflib")
 
@@ -110,12 +111,12 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
     raise QueryError(f"unknown engine '{engine}' (one of {', '.join(ENGINES)})")
 
 
-def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False) -> Result:
-    """A SELECT or ASK query on a pyoxigraph store (its default graph the union of its graphs);
-    with cap, at most that many rows (truncated says so); with terms, the cells' terms as well."""
+def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False, union: bool = True) -> Result:
+    """A SELECT or ASK query on a pyoxigraph store (with union, its default graph the union of its
+    graphs); with cap, at most that many rows (truncated says so); with terms, the cells' terms as well."""
     problem = result = None
     try:
-        result = store.query(text, use_default_graph_as_union=True)
+        result = store.query(text, use_default_graph_as_union=union)
         if isinstance(result, ox.QueryBoolean):
             answer = ox.Literal("true" if result else "false", datatype=ox.NamedNode(_XSD + "boolean"))
             return Result(["ask"], [[bool(result)]], [[answer]] if terms else None)
@@ -125,8 +126,8 @@ def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False) 
             columns = [v.value for v in result.variables]
             solutions = list(result if cap is None else itertools.islice(result, cap + 1))
     except SyntaxError as exc:
-        problem = f"the query does not parse: {exc}"
-    except OSError as exc:
+        problem = syntax_problem(text, str(exc))
+    except (OSError, RuntimeError, ValueError) as exc:
         problem = f"the query could not be run: {exc}"
     if problem:  # raised outside the except clauses, so that no reference cycle keeps the engine's objects
         result = None

@@ -39,11 +39,12 @@ from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import READ_ONLY, Rejected
 from ..query.results import format_result
 from . import sparql
-from .pool import ClientGone, Lanes
+from .pool import ClientGone, Limits, QueryPool
 
 log = logging.getLogger("licn.serve")
 
 MAX_BODY = 1_000_000
+QUERIES_AT_ONCE = 16  # SPARQL queries that run at once in one server process, each a process of its own
 # A stored query's result as a file: suffix (or format parameter) -> result format of the endpoint.
 DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "xml"}
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
@@ -63,6 +64,12 @@ def built_nquads(dist: Path) -> Path:
     return nq
 
 
+def client_of(request: Request) -> str:
+    """Who a request comes from, for fair turns between clients: its address (forwarded headers are
+    not read, so a client cannot name itself)."""
+    return request.client.host if request.client else ""
+
+
 async def bounded_body(request: Request) -> bytes | None:
     """The request body, or None if it is larger than MAX_BODY; read piece by piece, as a chunked
     upload gives no length beforehand."""
@@ -78,7 +85,7 @@ async def bounded_body(request: Request) -> bytes | None:
 
 def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
                time_limit: float = sparql.DEFAULT_TIME_LIMIT, result_cap: int = sparql.DEFAULT_RESULT_CAP,
-               workers: int = 2, queries: Path = paths.QUERIES, max_pending: int | None = None,
+               workers: int = QUERIES_AT_ONCE, queries: Path = paths.QUERIES, max_pending: int | None = None,
                query_memory: int = sparql.DEFAULT_QUERY_MEMORY) -> Starlette:
     """The ASGI application over a built dist/ folder; worker processes start with the app. A build
     swaps dist/ for a new version folder: the server keeps reading the version it started with, so it
@@ -99,9 +106,9 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        """The query workers, which every request finds as request.state.pool."""
-        with contextlib.closing(Lanes(nq, store, workers=workers, time_limit=time_limit, cap=result_cap,
-                                      max_pending=max_pending, query_memory=query_memory)) as pool:
+        """The query sandbox, which every request finds as request.state.pool."""
+        with contextlib.closing(QueryPool(nq, time_limit, result_cap, Limits.of(workers, max_pending),
+                                          query_memory)) as pool:
             yield {"pool": pool}
 
     def html(text: str, status: int = 200, vary: bool = False) -> Response:
@@ -186,13 +193,14 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
             if download not in DOWNLOADS:
                 return _text(f"a stored query's result is available as {', '.join(DOWNLOADS)}", 400)
             media, body, truncated = await request.state.pool.answer(
-                bind(catalogue[name], values), DOWNLOADS[download], None, disconnected=request.is_disconnected)
+                bind(catalogue[name], values), DOWNLOADS[download], None, disconnected=request.is_disconnected,
+                client=client_of(request))
             return Response(body, media_type=media, headers={
                 "Content-Disposition": f'inline; filename="{name}.{download}"', **capped(truncated)})
         table, error, status, text = None, None, 200, None
         try:
             text = bind(catalogue[name], values)
-            table = await request.state.pool.table(text, request.is_disconnected)
+            table = await request.state.pool.table(text, request.is_disconnected, client_of(request))
         except (QueryError, Rejected) as exc:
             error, status = str(exc), exc.status
         return html(docs.query_page(name, values, text, table, error, live=True), status)
@@ -237,7 +245,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         try:
             media, body, truncated = await request.state.pool.answer(
                 query, result_format, graph_format,
-                params.get("default-graph-uri", []), params.get("named-graph-uri", []), request.is_disconnected)
+                params.get("default-graph-uri", []), params.get("named-graph-uri", []), request.is_disconnected,
+                client_of(request))
         except Rejected as exc:
             retry = {"Retry-After": "5"} if exc.status == 503 else {}
             return _text(exc.message, exc.status, Vary="Accept", **retry)
@@ -417,7 +426,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def app_from_environment() -> Starlette:
     """The application of one of several server processes, configured by the environment `licn serve` sets."""
     return create_app(Path(os.environ["LICN_SERVE_DIST"]), os.environ.get("LICN_SERVE_BASE") or None,
-                      workers=int(os.environ.get("LICN_SERVE_QUERY_WORKERS", "2")))
+                      workers=int(os.environ.get("LICN_SERVE_QUERY_WORKERS", str(QUERIES_AT_ONCE))))
 
 
 def cmd_serve(args) -> int:

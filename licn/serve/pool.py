@@ -1,159 +1,302 @@
-"""Bounded query workers for the server: pebble's process pool, with a deadline that counts the wait
-for a worker, a bounded queue, work dropped when the client has gone, and a memory bound per worker."""
+"""The sandbox every SPARQL query of the server runs in, and the order in which queries get to run.
+
+A zygote process, spawned so that it shares nothing with the server, loads the built graph, forbids
+itself network sockets (seccomp) and bounds its address space (licn.serve.sparql.start_worker). For
+each query it forks a child, which inherits the store copy-on-write and all those bounds, parses and
+evaluates that one query with pyoxigraph and sends back the answer. A query is thus a process of its
+own: stopped at its deadline or when its client leaves without touching any other, limited in CPU
+time by the kernel as well, and moved to the lowest CPU priority once it has run for DEMOTE_AFTER
+seconds, so that short queries overtake long ones whatever their text says (the kernel's scheduler
+decides, from the time each query took).
+
+The server process reads no query text. It decides only when a query starts: each client's queries
+in arrival order, clients in turn, with bounds on how many queries wait and run, in all and per client.
+The deadline counts from a query's arrival, waiting included."""
 from __future__ import annotations
 
 import asyncio
+import collections
+import concurrent.futures
+import itertools
 import multiprocessing
 import os
-from concurrent.futures import CancelledError, TimeoutError
-from concurrent.futures.process import BrokenProcessPool
+import resource
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-import pyoxigraph as ox
-from pebble import ProcessExpired, ProcessPool
-
-from ..query.parse import Lane, Rejected, lane_of, query_form
+from ..query.parse import Rejected
 from . import sparql
 
 POLL = 0.2  # seconds between looks at whether the client is still there
-LOOKUP_TIME_LIMIT = 1.0  # seconds a lookup may take on the lookup worker before it goes to the others
-LOOKUP_MAX_CHARS = 2000  # longer queries go to the general workers unparsed: parsing costs ~2 ms per KB
-LANE_MEMORY = 4096  # query texts whose lane is remembered (the parse is the cost; the lane never changes)
-RESTARTING = "the query workers are restarting; try again in a few seconds"
+DEMOTE_AFTER = 0.05  # seconds a query runs at normal priority before it yields to newer ones
+LOWEST_PRIORITY = 19
+RESTARTING = "the query sandbox is restarting; try again in a few seconds"
 
 
 class ClientGone(Exception):
     """The client closed the connection before its answer was ready."""
 
 
+# -- the zygote and its children (separate processes) ----------------------------------------------
+
+def _child(writer: Connection, function, args: tuple, cpu_seconds: int) -> None:
+    """One query, in a process of its own forked from the zygote."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    try:
+        outcome = ("answer", function(*args))
+    except Rejected as exc:
+        outcome = ("rejected", exc)
+    except MemoryError:
+        outcome = ("rejected", Rejected(503, "the query needed more memory than one query may use, and was stopped"))
+    except Exception as exc:  # noqa: BLE001 - any engine error is the client's answer, never a traceback
+        outcome = ("rejected", Rejected(400, f"the query could not be run: {exc}"))
+    writer.send(outcome)
+
+
+def _fork(function, args: tuple, cpu_seconds: int, server: Connection) -> tuple[int, Connection]:
+    """A child running one query, and the end of the pipe its answer comes through."""
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            server.close()
+            reader.close()
+            _child(writer, function, args, cpu_seconds)
+        except BaseException:  # noqa: BLE001 - the answer could not be sent; the zygote reports the exit
+            status = 1
+        finally:
+            os._exit(status)
+    writer.close()
+    return pid, reader
+
+
+def zygote(nq: str, query_memory: int, cpu_seconds: int, server: Connection) -> None:
+    """Load the store, seal the process, then fork a child per ("run", key, function, args) message and
+    send ("done", key, outcome) for each; ("stop", key) kills a child. Ends when the server does."""
+    sparql.start_worker(nq, query_memory)
+    children: dict[Connection, tuple[int, int, float]] = {}  # reader -> (key, pid, started)
+    by_key: dict[int, int] = {}  # key -> pid
+    demoted: set[int] = set()
+    while True:
+        now = time.monotonic()
+        for key, pid, started in children.values():
+            if key not in demoted and now - started >= DEMOTE_AFTER:
+                demoted.add(key)
+                _lower_priority(pid)
+        due = [started + DEMOTE_AFTER - now for key, _, started in children.values() if key not in demoted]
+        for ready in wait([server, *children], timeout=max(0.0, min(due)) if due else None):
+            if ready is server:
+                try:
+                    message = server.recv()
+                except (EOFError, OSError):
+                    for _, pid, _ in children.values():
+                        os.kill(pid, signal.SIGKILL)
+                    return
+                if message[0] == "run":
+                    _, key, function, args = message
+                    pid, reader = _fork(function, args, cpu_seconds, server)
+                    children[reader], by_key[key] = (key, pid, time.monotonic()), pid
+                elif message[0] == "stop" and message[1] in by_key:
+                    os.kill(by_key[message[1]], signal.SIGKILL)
+                continue
+            key, pid, _ = children.pop(ready)
+            del by_key[key]
+            demoted.discard(key)
+            try:
+                outcome = ready.recv()
+            except (EOFError, OSError):
+                outcome = None
+            ready.close()
+            exitcode = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            if outcome is None:
+                outcome = ("rejected", _ended(exitcode, cpu_seconds))
+            try:
+                server.send(("done", key, outcome))
+            except (OSError, ValueError):
+                return
+
+
+def _lower_priority(pid: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, LOWEST_PRIORITY)
+    except OSError:  # it has just ended
+        pass
+
+
+def _ended(exitcode: int | None, cpu_seconds: int) -> Rejected:
+    """Why a query's process ended without an answer."""
+    if exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return Rejected(503, f"the query used more than {cpu_seconds} s of processor time and was stopped")
+    if exitcode == -signal.SIGSEGV:
+        return Rejected(400, "the query is nested too deeply to be parsed")
+    return Rejected(503, "the query needed more memory than one query may use, and was stopped")
+
+
+# -- the server's side ---------------------------------------------------------------------------
+
+@dataclass
+class _Call:
+    key: int
+    client: str
+    message: tuple
+    done: asyncio.Future
+    running: bool = False
+    zygote: int = -1  # which zygote it was sent to
+
+
+@dataclass
+class Limits:
+    """How many queries may run and wait, in all and per client; a further one is refused (503)."""
+    running: int = 16
+    waiting: int = 64
+    running_per_client: int = 4
+    waiting_per_client: int = 16
+
+    @classmethod
+    def of(cls, running: int, waiting: int | None = None) -> "Limits":
+        """Limits for running queries at once (a client may hold a quarter of them) and waiting ones."""
+        waiting = 4 * running if waiting is None else waiting
+        return cls(running, waiting, max(1, running // 4), max(1, waiting // 4))
+
+
 class QueryPool:
-    """Worker processes over one N-Quads file. A call waits at most time_limit seconds from the
-    moment it arrives; at most max_pending calls wait or run at once, the next one is refused."""
+    """The sandbox of one server process over one N-Quads file (see the module's doc)."""
 
-    def __init__(self, nq: Path, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
-                 cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
-                 query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
-        self.time_limit, self.cap = time_limit, cap
-        self.max_pending = max_pending if max_pending is not None else 8 * max(1, workers)
-        self.pending = 0
-        self._settings = dict(max_workers=max(1, workers), initializer=sparql.start_worker,
-                              initargs=(str(nq), query_memory), context=multiprocessing.get_context("spawn"))
-        self._pool = self._new_pool()
+    def __init__(self, nq: Path, time_limit: float = sparql.DEFAULT_TIME_LIMIT, cap: int = sparql.DEFAULT_RESULT_CAP,
+                 limits: Limits | None = None, query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
+        self.nq, self.time_limit, self.cap = str(nq), time_limit, cap
+        self.limits = limits or Limits()
+        self.query_memory = query_memory
+        self._keys = itertools.count()
+        self._waiting: collections.OrderedDict[str, collections.deque[_Call]] = collections.OrderedDict()
+        self._running: dict[int, _Call] = {}
+        self._running_per_client: collections.Counter[str] = collections.Counter()
+        self._sender = concurrent.futures.ThreadPoolExecutor(1, "licn-sandbox-sender")  # messages in order
+        self._generation = 0
+        self._start()
 
-    def _new_pool(self) -> ProcessPool:
-        pool = ProcessPool(**self._settings)
-        pool.schedule(os.getpid)  # starts the workers now, not on the first query
-        return pool
+    # The zygote, its pipe and the thread that reads the pipe.
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        here, there = context.Pipe()
+        cpu_seconds = int(self.time_limit) + 2  # the kernel's bound, behind the server's deadline
+        self._zygote = context.Process(target=zygote, args=(self.nq, self.query_memory, cpu_seconds, there),
+                                       daemon=True, name="licn-query-sandbox")
+        self._zygote.start()
+        there.close()
+        self._pipe, self._generation = here, self._generation + 1
+        threading.Thread(target=self._read, args=(here, self._generation), daemon=True,
+                         name="licn-sandbox-reader").start()
 
-    async def _call(self, function, args: tuple, disconnected=None):
-        if self.pending >= self.max_pending:
-            raise Rejected(503, f"the server is busy ({self.pending} queries waiting or running); "
-                                "try again in a few seconds")
+    def _read(self, pipe: Connection, generation: int) -> None:
+        while True:
+            try:
+                _, key, outcome = pipe.recv()
+            except (EOFError, OSError, TypeError):  # TypeError: close() closed the pipe under recv()
+                break
+            call = self._running.get(key)
+            if call is not None:
+                call.done.get_loop().call_soon_threadsafe(self._finish, call, outcome)
+        for call in list(self._running.values()):  # the zygote ended: what ran in it is lost
+            if call.zygote == generation:
+                call.done.get_loop().call_soon_threadsafe(self._finish, call, ("rejected", Rejected(503, RESTARTING)))
+
+    def _send(self, pipe: Connection, message: tuple) -> None:
+        try:
+            pipe.send(message)
+        except (OSError, ValueError):
+            pass  # the zygote ended; the reader fails what it had
+
+    def _finish(self, call: _Call, outcome: tuple) -> None:
+        if not call.done.done():
+            call.done.set_result(outcome)
+
+    # Scheduling, on the event loop.
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        if not self._zygote.is_alive():
+            self._zygote.join()
+            self._start()
+        while len(self._running) < self.limits.running:
+            client = next((c for c in self._waiting
+                           if self._running_per_client[c] < self.limits.running_per_client), None)
+            if client is None:
+                return
+            queue = self._waiting[client]
+            call = queue.popleft()
+            if queue:
+                self._waiting.move_to_end(client)
+            else:
+                del self._waiting[client]
+            call.running, call.zygote = True, self._generation
+            self._running[call.key] = call
+            self._running_per_client[client] += 1
+            loop.run_in_executor(self._sender, self._send, self._pipe, call.message)
+
+    def _release(self, call: _Call) -> None:
+        if call.running:
+            if self._running.pop(call.key, None) is not None:
+                self._running_per_client[call.client] -= 1
+                if not self._running_per_client[call.client]:
+                    del self._running_per_client[call.client]
+                if not call.done.done() and call.zygote == self._generation:
+                    asyncio.get_running_loop().run_in_executor(self._sender, self._send, self._pipe, ("stop", call.key))
+        elif call.client in self._waiting:
+            queue = self._waiting[call.client]
+            if call in queue:
+                queue.remove(call)
+            if not queue:
+                del self._waiting[call.client]
+        self._dispatch()
+
+    def busy(self) -> dict:
+        return {"running": len(self._running), "waiting": sum(len(q) for q in self._waiting.values())}
+
+    async def call(self, function, args: tuple, client: str = "", disconnected=None):
+        """function(*args) in a sandboxed process of its own, in this client's turn, within the deadline."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.time_limit
+        waiting = self.busy()["waiting"]
+        if waiting >= self.limits.waiting or len(self._waiting.get(client, ())) >= self.limits.waiting_per_client:
+            raise Rejected(503, f"the server is busy ({waiting} queries waiting); try again in a few seconds")
+        key = next(self._keys)
+        call = _Call(key, client, ("run", key, function, args), loop.create_future())
+        self._waiting.setdefault(client, collections.deque()).append(call)
         try:
-            future = self._pool.schedule(function, args=args, timeout=self.time_limit)
-        except RuntimeError:  # the pool broke (its workers could not start): a new one for the next call
-            self._pool = self._new_pool()
-            raise Rejected(503, RESTARTING) from None
-        self.pending += 1
-        waiting = asyncio.wrap_future(future)
-        try:
+            self._dispatch()
             while True:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise Rejected(503, f"the query took longer than the time limit of {self.time_limit:g} s "
-                                        "(waiting for a worker included) and was stopped")
-                done, _ = await asyncio.wait({waiting}, timeout=min(left, POLL))
+                                        "(waiting included) and was stopped")
+                done, _ = await asyncio.wait({call.done}, timeout=min(left, POLL))
                 if done:
-                    return waiting.result()
+                    kind, value = call.done.result()
+                    if kind == "rejected":
+                        raise value
+                    return value
                 if disconnected is not None and await disconnected():
                     raise ClientGone
-        except TimeoutError:
-            raise Rejected(503, f"the query ran longer than the time limit of {self.time_limit:g} s "
-                                "and was stopped") from None
-        except ProcessExpired:
-            raise Rejected(503, "the query needed more memory than one query may use, and was stopped") from None
-        except CancelledError:
-            raise Rejected(503, "the query was stopped") from None
-        except BrokenProcessPool:
-            raise Rejected(503, RESTARTING) from None
         finally:
-            self.pending -= 1
-            future.cancel()  # a call still waiting or running is dropped (its worker replaced)
+            self._release(call)
 
     async def answer(self, text: str, result_format, graph_format, default_graphs=(), named_graphs=(),
-                     disconnected=None) -> tuple[str, bytes, bool]:
+                     disconnected=None, client: str = "") -> tuple[str, bytes, bool]:
         args = (text, result_format, graph_format, self.cap, tuple(default_graphs), tuple(named_graphs))
-        return await self._call(sparql.answer, args, disconnected)
+        return await self.call(sparql.answer, args, client, disconnected)
 
-    async def table(self, text: str, disconnected=None):
-        return await self._call(sparql.table, (text, self.cap), disconnected)
-
-    def close(self) -> None:
-        self._pool.stop()
-        self._pool.join(10)
-
-
-class Lanes:
-    """Three lanes (licn.query.parse.lane_of). A point lookup (one triple pattern from a
-    resource the query names) is answered in the server process, on its store: its work is bounded
-    by that resource's statements and the result cap, and it cannot reach the network. Other lookups
-    (every pattern starts from named resources) have a worker of their own, answered at
-    once however many heavy queries wait for the general workers; one that outgrows its short limit,
-    or finds its lane full, runs again on the general workers, which take everything else."""
-
-    def __init__(self, nq: Path, store: ox.Store, workers: int = 2, time_limit: float = sparql.DEFAULT_TIME_LIMIT,
-                 cap: int = sparql.DEFAULT_RESULT_CAP, max_pending: int | None = None,
-                 query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
-        self.store, self.cap, self.lanes = store, cap, {}  # query text -> its lane
-        self.lookups = QueryPool(nq, 1, min(LOOKUP_TIME_LIMIT, time_limit), cap, None, query_memory)
-        self.general = QueryPool(nq, workers, time_limit, cap, max_pending, query_memory)
-
-    async def _lane(self, text: str) -> Lane:
-        if text in self.lanes:
-            return self.lanes[text]
-        if len(self.lanes) >= LANE_MEMORY:
-            self.lanes.clear()
-        self.lanes[text] = lane = await self._new_lane(text)
-        return lane
-
-    async def _new_lane(self, text: str) -> Lane:
-        """The query's lane, parsed off the event loop (the server answers other requests meanwhile);
-        a point lookup's form too, which its answer asks for on the event loop (query_form caches it)."""
-        if len(text) > LOOKUP_MAX_CHARS:
-            return Lane("general")
-        def decide() -> Lane:
-            lane = lane_of(text)
-            if lane.name == "point":
-                query_form(text)
-            return lane
-        return await asyncio.to_thread(decide)
-
-    async def _route(self, lane: Lane, method: str, text: str, *args):
-        if lane.name == "lookup":
-            try:
-                return await getattr(self.lookups, method)(text, *args)
-            except Rejected as exc:
-                if exc.status != 503:
-                    raise
-        return await getattr(self.general, method)(text, *args)
-
-    async def answer(self, text: str, result_format, graph_format, default_graphs=(), named_graphs=(),
-                     disconnected=None) -> tuple[str, bytes, bool]:
-        lane = await self._lane(text)
-        if lane.name == "point":
-            return sparql.answer(text, result_format, graph_format, self.cap, tuple(default_graphs),
-                                 tuple(named_graphs), store=self.store, subject=lane.subject)
-        return await self._route(lane, "answer", text, result_format, graph_format, default_graphs, named_graphs,
-                                 disconnected)
-
-    async def table(self, text: str, disconnected=None):
-        lane = await self._lane(text)
-        if lane.name == "point":
-            return sparql.table(text, self.cap, store=self.store)
-        return await self._route(lane, "table", text, disconnected)
+    async def table(self, text: str, disconnected=None, client: str = ""):
+        return await self.call(sparql.table, (text, self.cap), client, disconnected)
 
     def close(self) -> None:
-        self.lookups.close()
-        self.general.close()
+        self._sender.shutdown(wait=True)
+        self._pipe.close()
+        self._zygote.join(10)
+        if self._zygote.is_alive():
+            self._zygote.kill()
+            self._zygote.join()

@@ -1,8 +1,7 @@
-"""The read-only SPARQL 1.1 protocol of `licn serve`: result formats, what runs in a query worker,
-and the service description. A query's parse tree (licn.query.parse) is looked at before it runs:
-updates and SERVICE are refused, the query form picks the result formats. The query workers cannot
-open network connections at all (see no_network), so even a query the parser misjudged could not
-make the server call out."""
+"""The read-only SPARQL 1.1 protocol of `licn serve`: result formats, what runs in the sandbox
+(licn.serve.pool) for each query, and the service description. Every query is parsed and evaluated
+by pyoxigraph in a process that cannot open network connections (see no_network): the form of the
+result it gives picks the formats, and what it refuses becomes the answer's message."""
 from __future__ import annotations
 
 import errno
@@ -18,8 +17,9 @@ from rdflib.namespace import DCTERMS, RDF, VOID
 from rdflib.query import Result as QueryResult
 
 from ..graph import to_rdflib
+from ..query.catalogue import QueryError
 from ..query.engines import Result, run_oxigraph
-from ..query.parse import Rejected, query_form
+from ..query.parse import READ_ONLY, Rejected, parses_as_update, syntax_problem
 
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_RESULT_CAP = 10_000
@@ -56,6 +56,7 @@ PREFIXES = {"rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "xsd": "http:/
 # -- inside a query worker --------------------------------------------------------------------
 
 _STORE: dict = {}
+EMPTY_GRAPH = "urn:x-licn:empty"  # a graph with no statements: the default graph when only named graphs are named
 
 
 def no_network() -> None:
@@ -70,12 +71,16 @@ def no_network() -> None:
 
 
 def start_worker(nq: str, query_memory: int) -> None:
-    """A worker's set-up: the store in memory, no network, a bound on the memory it may take."""
-    # A worker is stopped while pyoxigraph evaluates, outside the interpreter: a Python-level SIGTERM
-    # handler (the pool's) would only run once the query ends, so SIGTERM ends the process at once.
+    """The sandbox's set-up: the store in memory, its default graph the union of the named graphs,
+    no network, a bound on the memory it may take. The union is stored, not asked for per query
+    (pyoxigraph's union option would override a query's own FROM), so the engine alone reads the
+    dataset a query names."""
+    # A query is stopped while pyoxigraph evaluates, outside the interpreter: a Python-level SIGTERM
+    # handler would only run once the query ends, so SIGTERM ends the process at once.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     store = ox.Store()
     store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+    store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store])
     _STORE["store"] = store
     no_network()
     if query_memory > 0:
@@ -84,63 +89,62 @@ def start_worker(nq: str, query_memory: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (size + query_memory, size + query_memory))
 
 
+def _dataset(default_graphs, named_graphs) -> dict:
+    """The dataset the protocol's parameters name (SPARQL 1.1 Protocol 2.1.4): with either, exactly
+    those graphs (an empty default graph where only named graphs are given); with neither, the
+    query's own FROM and FROM NAMED, or else the stored default graph, the union of the layers."""
+    if not default_graphs and not named_graphs:
+        return {}
+    return {"default_graph": [ox.NamedNode(g) for g in default_graphs] or [ox.NamedNode(EMPTY_GRAPH)],
+            "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
+
+
+def _refusal(text: str, exc: Exception) -> Rejected:
+    """What the engine's error means for the client: a 403 where the query asked for something this
+    endpoint does not do (an update; a network call, which the sandbox refused), else a 400."""
+    if isinstance(exc, SyntaxError):
+        if parses_as_update(text):
+            return Rejected(403, READ_ONLY)
+        return Rejected(400, syntax_problem(text, str(exc)))
+    if isinstance(exc, PermissionError):
+        return Rejected(403, "this endpoint does not call other services: federated queries (SERVICE) "
+                             "and remote datasets are not accepted")
+    if isinstance(exc, MemoryError):
+        return Rejected(503, "the query needed more memory than one query may use, and was stopped")
+    return Rejected(400, f"the query could not be run: {exc}")
+
+
 def answer(text: str, result_format: str | None, graph_format: str | None, cap: int,
-           default_graphs=(), named_graphs=(), store: ox.Store | None = None,
-           subject: str | None = None) -> tuple[str, bytes, bool]:
-    """A protocol request: (media type, body, truncated), on the worker's store unless given one (the
-    server's own, for point lookups, with the subject IRI of its pattern if known). The formats are keys
-    of RESULT_FORMATS and GRAPH_FORMATS, or None where the client accepts none for that query form."""
-    form = query_form(text)
-    offers, chosen = (RESULT_OFFERS, result_format) if form in ("SELECT", "ASK") else (GRAPH_OFFERS, graph_format)
-    if chosen is None:
-        raise Rejected(406, f"a {form} result is available as " + ", ".join(m for m, _ in offers))
-    dataset = ({"default_graph": [ox.NamedNode(g) for g in default_graphs]} if default_graphs
-               else {"use_default_graph_as_union": True})
-    if named_graphs:
-        dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+           default_graphs=(), named_graphs=()) -> tuple[str, bytes, bool]:
+    """A protocol request in the sandbox: (media type, body, truncated). The formats are keys of
+    RESULT_FORMATS and GRAPH_FORMATS, or None where the client accepts none for that query form."""
     try:
-        return _evaluate(store or _STORE["store"], text, dataset, result_format, graph_format, cap,
-                         point=store is not None, subject=subject)
-    except SyntaxError as exc:
-        problem = f"the query does not parse: {exc}"
-    except (OSError, ValueError, TypeError) as exc:
-        problem = f"the query could not be run: {exc}"
-    # Raised here, not in the except clause: the error's traceback (with the engine's result objects,
-    # which pyoxigraph must free on the thread that made them) is then freed at once, not by a later
-    # garbage collection on whichever thread runs it.
-    raise Rejected(400, problem)
+        result = _STORE["store"].query(text, **_dataset(default_graphs, named_graphs))
+        return _document(result, result_format, graph_format, cap)
+    except (SyntaxError, OSError, RuntimeError, ValueError, TypeError, MemoryError) as exc:
+        refusal = _refusal(text, exc)
+    # Raised here, not in the except clause: the error's traceback (with the engine's result objects)
+    # is then freed at once.
+    raise refusal
 
 
-def _evaluate(store: ox.Store, text: str, dataset: dict, result_format, graph_format, cap: int, point: bool,
-              subject: str | None):
-    result = store.query(text, **dataset)
-    if isinstance(result, ox.QueryBoolean):
-        fmt, media = RESULT_FORMATS[result_format]
-        return media, result.serialize(format=fmt), False
-    if isinstance(result, ox.QuerySolutions):
-        if point:  # written whole by pyoxigraph if it fits the cap: its subject's statements say so, or a count
-            fits = subject is not None and _statements_of(store, subject, cap) <= cap
-            if not fits:  # a point lookup is cheap to run twice
-                fits = sum(1 for _ in itertools.islice(result, cap + 1)) <= cap
-                result = store.query(text, **dataset)
-            if fits:
-                fmt, media = RESULT_FORMATS[result_format]
-                return media, result.serialize(format=fmt), False
+def _document(result, result_format, graph_format, cap: int) -> tuple[str, bytes, bool]:
+    if isinstance(result, (ox.QueryBoolean, ox.QuerySolutions)):
+        if result_format is None:
+            form = "an ASK" if isinstance(result, ox.QueryBoolean) else "a SELECT"
+            raise Rejected(406, f"{form} result is available as " + ", ".join(m for m, _ in RESULT_OFFERS))
+        if isinstance(result, ox.QueryBoolean):
+            fmt, media = RESULT_FORMATS[result_format]
+            return media, result.serialize(format=fmt), False
         body, truncated = _results_document(result, cap, result_format)
         return RESULT_FORMATS[result_format][1], body, truncated
+    if graph_format is None:
+        raise Rejected(406, "a CONSTRUCT or DESCRIBE result is available as "
+                       + ", ".join(m for m, _ in GRAPH_OFFERS))
     triples = list(itertools.islice(result, cap + 1))
     fmt, media = GRAPH_FORMATS[graph_format]
     body = ox.serialize(triples[:cap], format=fmt, prefixes=None if fmt == ox.RdfFormat.N_TRIPLES else PREFIXES)
     return media, body or b"", len(triples) > cap
-
-
-def _statements_of(store: ox.Store, iri: str, most: int) -> int:
-    """How many statements of every graph have this subject, counted up to most + 1."""
-    try:
-        subject = ox.NamedNode(iri)
-    except ValueError:
-        return most + 1
-    return sum(1 for _ in itertools.islice(store.quads_for_pattern(subject, None, None), most + 1))
 
 
 def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str) -> tuple[bytes, bool]:
@@ -157,11 +161,15 @@ def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str
     return parsed.serialize(format=RESULT_FORMATS[result_format][0]), len(rows) > cap
 
 
-def table(text: str, cap: int, store: ox.Store | None = None) -> Result:
+def table(text: str, cap: int) -> Result:
     """A SELECT or ASK query's rows with their terms, at most cap of them, for a stored query's page."""
-    if query_form(text) not in ("SELECT", "ASK"):
-        raise Rejected(400, "a stored query page shows SELECT and ASK results only")
-    return run_oxigraph(store or _STORE["store"], text, cap=cap, terms=True)
+    try:
+        return run_oxigraph(_STORE["store"], text, cap=cap, terms=True, union=False)
+    except QueryError as exc:
+        refusal = Rejected(400, str(exc))
+    except MemoryError as exc:
+        refusal = _refusal(text, exc)
+    raise refusal
 
 
 # -- the service description -------------------------------------------------------------------
