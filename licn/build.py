@@ -23,6 +23,7 @@ from loaders.vocab import LICN
 from . import paths
 from .dumps import void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
+from .lease import unleased
 from .publish.exports import write_exports
 from .query.catalogue import catalogue_triples
 from .query.checks import run_checks
@@ -69,7 +70,8 @@ def published(out: Path) -> Path | None:
 
 
 def _tidy(out: Path) -> None:
-    """Remove unfinished versions (of killed builds) and all but the newest published ones."""
+    """Remove unfinished versions (of killed builds) and all but the newest published ones, except
+    those a running server holds a lease on (licn.lease)."""
     folder = versions_dir(out)
     if not folder.is_dir():
         return
@@ -77,8 +79,14 @@ def _tidy(out: Path) -> None:
     finished = sorted((p for p in folder.iterdir() if p.name.startswith("v-")), key=lambda p: p.name)
     keep = {p for p in finished[-KEEP_VERSIONS:]} | ({current} if current else set())
     for path in folder.iterdir():
-        if path not in keep:
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        if path in keep:
+            continue
+        if not path.is_dir():
+            path.unlink(missing_ok=True)
+            continue
+        with unleased(path) as free:  # a running server may still serve it
+            if free:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _publish_version(staging: Path, out: Path) -> None:

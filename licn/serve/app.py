@@ -32,6 +32,7 @@ from uvicorn.supervisors import Multiprocess
 from loaders.vocab import BASE
 
 from .. import paths
+from ..lease import hold
 from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
 from ..publish.search import search_documents, search_index
 from ..query.catalogue import QueryError, bind, load_catalogue
@@ -48,8 +49,41 @@ QUERIES_AT_ONCE = 16  # SPARQL queries that run at once in one server process, e
 # A stored query's result as a file: suffix (or format parameter) -> result format of the endpoint.
 DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "xml"}
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
+MAX_CONNECTIONS = 1000  # open at once; past that, idle ones are closed to make room
+MAX_CLIENT_CONNECTIONS = 64  # open at once from one address
+PRESSURE = MAX_CONNECTIONS // 2  # connections open at which idle ones get a short deadline
+LOG_LINES_PER_SECOND = 20
 DOCUMENT_CACHE = 4096  # rendered documents kept in memory (a few KB each)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class LogRate(logging.Filter):
+    """At most LOG_LINES_PER_SECOND lines a second from a logger; the next line let through says how
+    many were dropped, so that a flood of bad requests cannot flood the log."""
+
+    def __init__(self):
+        super().__init__()
+        self.second, self.lines, self.dropped = 0, 0, 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        second = int(record.created)
+        if second != self.second:
+            self.second, self.lines = second, 0
+        self.lines += 1
+        if self.lines > LOG_LINES_PER_SECOND:
+            self.dropped += 1
+            return False
+        if self.dropped:
+            record.msg = f"({self.dropped} log lines dropped) {record.msg}"
+            self.dropped = 0
+        return True
+
+
+def limit_log_rate() -> None:
+    for name in ("uvicorn.error", "licn.serve"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, LogRate) for f in logger.filters):
+            logger.addFilter(LogRate())
 
 
 def _text(message: str, status: int, **headers) -> Response:
@@ -87,10 +121,12 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
                time_limit: float = sparql.DEFAULT_TIME_LIMIT, result_cap: int = sparql.DEFAULT_RESULT_CAP,
                workers: int = QUERIES_AT_ONCE, queries: Path = paths.QUERIES, max_pending: int | None = None,
                query_memory: int = sparql.DEFAULT_QUERY_MEMORY) -> Starlette:
-    """The ASGI application over a built dist/ folder; worker processes start with the app. A build
-    swaps dist/ for a new version folder: the server keeps reading the version it started with, so it
-    never serves a mix of two builds (restart it to serve a new one)."""
-    dist = Path(dist).resolve()
+    """The ASGI application over a built dist/ folder; the query sandbox starts with the app. A build
+    swaps dist/ for a new version folder: the server keeps reading the version it started with, on
+    which it holds a lease that the build's tidy-up respects, so it never serves a mix of two builds
+    nor a removed one (restart it to serve a new one)."""
+    built_nquads(dist)
+    dist, lease = hold(dist)
     nq = built_nquads(dist)
     catalogue = load_catalogue(queries)
     docs = Documents.from_dist(dist, base_iri or BASE, catalogue)
@@ -106,10 +142,15 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        """The query sandbox, which every request finds as request.state.pool."""
-        with contextlib.closing(QueryPool(nq, time_limit, result_cap, Limits.of(workers, max_pending),
-                                          query_memory)) as pool:
-            yield {"pool": pool}
+        """The query sandbox, which every request finds as request.state.pool; the lease on the
+        version served ends with the server."""
+        limit_log_rate()
+        try:
+            with contextlib.closing(QueryPool(nq, time_limit, result_cap, Limits.of(workers, max_pending),
+                                              query_memory)) as pool:
+                yield {"pool": pool}
+        finally:
+            os.close(lease)
 
     def html(text: str, status: int = 200, vary: bool = False) -> Response:
         return Response(text, status_code=status, headers={"Vary": "Accept"} if vary else None, media_type="text/html")
@@ -333,17 +374,38 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     connections idle after a response, so half a request would hold one for ever."""
 
     head_timeout = 10.0
+    pressed_head_timeout = 1.0  # under pressure (PRESSURE connections open)
     _head_timer = None
+    _since = 0.0  # when the connection opened or last finished a response
     _in_head = False
     _head_bytes = 0  # of the chunks read wholly inside the current head: what the parser holds of it
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._head_deadline(self.head_timeout)
+        host = self.client[0] if self.client else None
+        if sum(1 for c in self.connections if c.client and c.client[0] == host) > MAX_CLIENT_CONNECTIONS:
+            transport.close()  # this address holds its share of connections already
+            return
+        if len(self.connections) > MAX_CONNECTIONS:
+            idle = [c for c in self.connections if c is not self and c._idle()]
+            if not idle:
+                transport.close()
+                return
+            min(idle, key=lambda c: c._since).transport.close()  # the longest idle
+        self._since = time.monotonic()
+        self._head_deadline(self._head_timeout())
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._head_deadline(self.head_timeout)
+        self._since = time.monotonic()
+        self._head_deadline(self._head_timeout())
+
+    def _idle(self) -> bool:
+        """No request of this connection is being read or answered."""
+        return not self._in_head and (self.cycle is None or self.cycle.response_complete)
+
+    def _head_timeout(self) -> float:
+        return self.pressed_head_timeout if len(self.connections) >= PRESSURE else self.head_timeout
 
     def connection_lost(self, exc) -> None:
         self._head_deadline(None)
@@ -381,12 +443,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
 def server_config(app, **options) -> uvicorn.Config:
     """uvicorn's configuration for the project's server: bounded request heads, idle and slow
-    connections closed, at most 1000 connections at once (503 past that). Forwarded headers are not
+    connections closed, connections bounded per client and in all (BoundedHttpToolsProtocol). Forwarded headers are not
     read: no address the server gives comes from the request. asyncio's loop, not uvloop: uvloop
     raises on a write to a connection that is gone, which uvicorn's httptools protocol makes when a
     client that sent pipelined requests hangs up (a traceback per request)."""
     return uvicorn.Config(app, **{"http": BoundedHttpToolsProtocol, "proxy_headers": False, "loop": "asyncio",
-                                  "timeout_keep_alive": 5, "limit_concurrency": 1000, "lifespan": "on",
+                                  "timeout_keep_alive": 5, "limit_concurrency": 2 * MAX_CONNECTIONS, "lifespan": "on",
                                   "log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5,
                                   **options})
 
@@ -433,6 +495,7 @@ def cmd_serve(args) -> int:
     dist = Path(args.dist)
     try:
         built_nquads(dist)
+        version, _ = hold(dist)  # held by the supervisor too, for the server processes it starts again
         sock = listening_socket(args.host, args.port)
     except FileNotFoundError as exc:
         print(f"licn serve: {exc}", file=sys.stderr)
@@ -449,10 +512,10 @@ def cmd_serve(args) -> int:
     # a Unix socket, and asyncio would then not set TCP_NODELAY (every answer delayed by ~40 ms)
     options = {"log_level": "info", "access_log": args.access_log}
     if args.processes <= 1:
-        app = create_app(dist, args.base_iri, workers=args.query_workers)
+        app = create_app(version, args.base_iri, workers=args.query_workers)
         uvicorn.Server(server_config(app, **options)).run(sockets=[sock])
         return 0
-    os.environ.update(LICN_SERVE_DIST=str(dist.resolve()), LICN_SERVE_BASE=args.base_iri or "",
+    os.environ.update(LICN_SERVE_DIST=str(version), LICN_SERVE_BASE=args.base_iri or "",
                       LICN_SERVE_QUERY_WORKERS=str(args.query_workers))
     config = server_config("licn.serve.app:app_from_environment", factory=True, workers=args.processes, **options)
     Multiprocess(config, sockets=[sock]).run()
