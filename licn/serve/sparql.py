@@ -103,10 +103,12 @@ def _refusal(text: str, exc: Exception) -> Rejected:
     """What the engine's error means for the client: a 403 where the query asked for something this
     endpoint does not do (an update; a network call, which the sandbox refused), else a 400."""
     if isinstance(exc, SyntaxError):
+        if not text.strip():
+            return Rejected(400, "the query is empty")
         if parses_as_update(text):
             return Rejected(403, READ_ONLY)
         return Rejected(400, syntax_problem(text, str(exc)))
-    if isinstance(exc, PermissionError):
+    if isinstance(exc, OSError):  # the in-memory store does no I/O of its own: a call out, refused
         return Rejected(403, "this endpoint does not call other services: federated queries (SERVICE) "
                              "and remote datasets are not accepted")
     if isinstance(exc, MemoryError):
@@ -153,6 +155,8 @@ def _results_document(solutions: ox.QuerySolutions, cap: int, result_format: str
     in the format asked for: every format comes from one writer, whether the result was cut or not."""
     variables = [v.value for v in solutions.variables]
     rows = list(itertools.islice(solutions, cap + 1))
+    if any(isinstance(solution[v], ox.Triple) for solution in rows for v in variables):
+        raise Rejected(400, "results holding triple terms (RDF 1.2) are not served by this endpoint")
     document = QueryResult("SELECT")
     document.vars = [Variable(v) for v in variables]
     document.bindings = [{Variable(v): to_rdflib(solution[v]) for v in variables if solution[v] is not None}
