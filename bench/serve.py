@@ -43,8 +43,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str, accept: str, timeout: float = 30.0) -> tuple[int, bytes]:
+def _get(url: str, accept: str, timeout: float = 30.0, source: str | None = None) -> tuple[int, bytes]:
+    """A GET on loopback; from the loopback address source if given (a client of its own to the server)."""
     assert url.startswith(f"http://{HOST}:"), url  # loopback only
+    if source is not None:
+        import http.client
+        parts = urllib.parse.urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(source, 0))
+        try:
+            connection.request("GET", parts.path + "?" + parts.query, headers={"Accept": accept})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
     request = urllib.request.Request(url, headers={"Accept": accept})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -123,9 +134,9 @@ def _url(port: int, path: str, query: str | None = None) -> str:
 
 def licn_server(bin_dir: Path, dist: Path) -> Server:
     port = free_port()
-    # one server process per core, as Oxigraph uses every core; two general SPARQL workers each (and the lookup worker)
+    # one server process per core, as Oxigraph uses every core; each runs its queries in its own sandbox
     return Server("licn serve", [str(bin_dir / "licn"), "serve", "--dist", str(dist), "--host", HOST, "--port", str(port),
-                                 "--processes", str(os.cpu_count() or 1), "--query-workers", "2"],
+                                 "--processes", str(os.cpu_count() or 1)],
                   port, {"dereference": (_url(port, "/id/study/ref-88"), TURTLE),
                          "point": (_url(port, "/sparql", POINT), RESULTS_JSON),
                          "aggregate": (_url(port, "/sparql", AGGREGATE), RESULTS_JSON),
@@ -289,24 +300,41 @@ def bench_server(server: Server, seconds: float, repeats: int, ready_timeout: fl
     return out
 
 
-def light_under_heavy(server: Server, ready_timeout: float, heavy: int = 100, light: int = 200) -> dict:
-    """p50/p99 of a light request (the point query) while `heavy` heavy queries are sent at once,
-    each on its own connection; and what became of the heavy ones (answered, refused, timed out)."""
-    import concurrent.futures
+# A lookup in form that is a cross product of one resource's statements: heavy in disguise.
+FAKE_LOOKUP = ("SELECT * WHERE { " + " . ".join(f"<{STUDY}> ?p{n} ?o{n}" for n in range(6))
+               + " FILTER(STRLEN(CONCAT(" + ", ".join(f"STR(?o{n})" for n in range(6)) + ")) < 0) }")
 
-    out: dict = {"server": server.name, "heavy_sent": heavy}
+
+def light_under_heavy(server: Server, ready_timeout: float, heavy: int = 100, fake_clients: int = 20,
+                      light: int = 200) -> dict:
+    """p50/p99 of a light request (the point query, from 127.0.0.1) while `heavy` heavy queries are
+    sent at once from one client (127.0.0.2), each on its own connection, and `fake_clients` clients
+    (127.0.1.N) send fake lookups one after another; and what became of the heavy ones."""
+    import concurrent.futures
+    import threading
+
+    out: dict = {"server": server.name, "heavy_sent": heavy, "fake_lookup_clients": fake_clients}
     try:
         server.start(ready_timeout)
         heavy_url, accept = server.urls["heavy"]
+        fake_url = heavy_url.split("?")[0] + "?" + urllib.parse.urlencode({"query": FAKE_LOOKUP})
         statuses: list = []
+        fakes: list = []
+        stop = threading.Event()
 
-        def send_heavy():
+        def send(url: str, source: str, into: list):
             try:
-                statuses.append(_get(heavy_url, accept, timeout=60)[0])
+                into.append(_get(url, accept, timeout=60, source=source)[0])
             except (OSError, urllib.error.URLError) as exc:
-                statuses.append(type(exc).__name__)
-        pool = concurrent.futures.ThreadPoolExecutor(heavy)
-        started = [pool.submit(send_heavy) for _ in range(heavy)]
+                into.append(type(exc).__name__)
+
+        def fake_client(source: str):
+            while not stop.is_set():
+                send(fake_url, source, fakes)
+        pool = concurrent.futures.ThreadPoolExecutor(heavy + fake_clients)
+        started = [pool.submit(send, heavy_url, "127.0.0.2", statuses) for _ in range(heavy)]
+        for n in range(fake_clients):
+            pool.submit(fake_client, f"127.0.1.{n + 1}")
         time.sleep(1.0)  # every heavy query has arrived
         url, accept = server.urls["point"]
         latencies, codes = [], []
@@ -316,11 +344,12 @@ def light_under_heavy(server: Server, ready_timeout: float, heavy: int = 100, li
                 break
             t = time.perf_counter()
             try:
-                codes.append(_get(url, accept, timeout=30)[0])
+                codes.append(_get(url, accept, timeout=30, source="127.0.0.1")[0])
             except (OSError, urllib.error.URLError) as exc:
                 codes.append(type(exc).__name__)
             latencies.append((time.perf_counter() - t) * 1e3)
         heavy_pending = sum(not f.done() for f in started)
+        stop.set()
         pool.shutdown(wait=True, cancel_futures=False)
         latencies.sort()
         out.update({
@@ -329,7 +358,8 @@ def light_under_heavy(server: Server, ready_timeout: float, heavy: int = 100, li
             "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
             "max_ms": latencies[-1] if latencies else None,
             "heavy_still_waiting_after_light": heavy_pending,
-            "heavy_statuses": {str(c): statuses.count(c) for c in set(statuses)}})
+            "heavy_statuses": {str(c): statuses.count(c) for c in set(statuses)},
+            "fake_lookup_statuses": {str(c): fakes.count(c) for c in set(fakes)}})
     except Exception as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"[:1500]
     finally:

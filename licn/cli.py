@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base-iri", default=None, help="canonical base IRI of the data (default: https://w3id.org/licn/)")
     p.add_argument("--dist", default=str(paths.DIST))
     p.add_argument("--processes", type=int, default=1, help="server processes sharing the port (default: 1)")
-    p.add_argument("--query-workers", type=int, default=16,
+    p.add_argument("--query-workers", type=int, default=32,
                    help="SPARQL queries that run at once per server process, each in a sandboxed process "
-                        "of its own (default: 16)")
+                        "of its own (default: 32)")
     p.add_argument("--access-log", action="store_true", help="log every request")
 
     p = sub.add_parser("push", help="upload the built graph to a SPARQL 1.1 triple store")

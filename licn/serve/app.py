@@ -45,7 +45,7 @@ from .pool import ClientGone, Limits, QueryPool
 log = logging.getLogger("licn.serve")
 
 MAX_BODY = 1_000_000
-QUERIES_AT_ONCE = 16  # SPARQL queries that run at once in one server process, each a process of its own
+QUERIES_AT_ONCE = 32  # SPARQL queries that run at once in one server process, each a process of its own
 # A stored query's result as a file: suffix (or format parameter) -> result format of the endpoint.
 DOWNLOADS = {"csv": "csv", "tsv": "tsv", "json": "json", "srj": "json", "srx": "xml"}
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
@@ -384,12 +384,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         host = self.client[0] if self.client else None
         if sum(1 for c in self.connections if c.client and c.client[0] == host) > MAX_CLIENT_CONNECTIONS:
-            transport.close()  # this address holds its share of connections already
+            self._refuse("this address has too many connections open")
             return
         if len(self.connections) > MAX_CONNECTIONS:
             idle = [c for c in self.connections if c is not self and c._idle()]
             if not idle:
-                transport.close()
+                self._refuse("the server has too many connections open")
                 return
             min(idle, key=lambda c: c._since).transport.close()  # the longest idle
         self._since = time.monotonic()
@@ -399,6 +399,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         self._since = time.monotonic()
         self._head_deadline(self._head_timeout())
+
+    def _refuse(self, why: str) -> None:
+        body = f"{why}; try again in a few seconds\n".encode()
+        self.transport.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 5\r\n"
+                             b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        self.transport.close()
 
     def _idle(self) -> bool:
         """No request of this connection is being read or answered."""

@@ -152,16 +152,17 @@ class _Call:
 @dataclass
 class Limits:
     """How many queries may run and wait, in all and per client; a further one is refused (503)."""
-    running: int = 16
-    waiting: int = 64
+    running: int = 32
+    waiting: int = 128
     running_per_client: int = 4
     waiting_per_client: int = 16
 
     @classmethod
     def of(cls, running: int, waiting: int | None = None) -> "Limits":
-        """Limits for running queries at once (a client may hold a quarter of them) and waiting ones."""
+        """Limits for queries running at once (a client may hold a quarter of them, at most 4) and
+        waiting ones (a client a quarter, at most 16)."""
         waiting = 4 * running if waiting is None else waiting
-        return cls(running, waiting, max(1, running // 4), max(1, waiting // 4))
+        return cls(running, waiting, max(1, min(4, running // 4)), max(1, min(16, waiting // 4)))
 
 
 class QueryPool:

@@ -23,7 +23,7 @@ from ..query.parse import READ_ONLY, Rejected, parses_as_update, syntax_problem
 
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_RESULT_CAP = 10_000
-DEFAULT_QUERY_MEMORY = 1 << 30  # address space a worker may grow by while answering, beyond the store
+DEFAULT_QUERY_MEMORY = 512 << 20  # address space a query's process may grow by, beyond the store
 
 RESULT_FORMATS = {  # SELECT and ASK: key -> (pyoxigraph format, media type sent)
     "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
