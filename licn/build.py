@@ -17,12 +17,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loaders.common import DataError, Problem, read_yaml
+from loaders.common import DataError, read_yaml
+from loaders.dataset import check_about
 from loaders.vocab import LICN
 
 from . import paths
 from .dumps import void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
+from .processes import end_with_parent
 from .lease import unleased
 from .publish.exports import write_exports
 from .query.catalogue import catalogue_triples
@@ -101,17 +103,13 @@ def _publish_version(staging: Path, out: Path) -> None:
     os.replace(link, out)
 
 
-ABOUT_FIELDS = ("title", "description", "issued", "modified", "creator", "publisher", "contact")
-
-
 def dataset_about(data_dir: Path) -> dict:
     """data/dataset.yaml: what the VoID/DCAT description says of the dataset itself."""
     path = Path(data_dir) / "dataset.yaml"
     if not path.exists():
         raise BuildError("dataset.yaml:0: (file): file is missing")
     about, problems = read_yaml(path)
-    problems += [Problem("dataset.yaml", about.get("__line__", 1), name, "required value is empty")
-                 for name in ABOUT_FIELDS if not about.get(name)]
+    problems = problems or check_about(about, "dataset.yaml")
     if problems:
         raise BuildError(f"the data has {len(problems)} problem(s):\n" + "\n".join(map(str, problems)))
     return about
@@ -200,6 +198,7 @@ def beside(function, *args, **kwargs):
     receive, send = context.Pipe(duplex=False)
 
     def run():
+        end_with_parent()
         try:
             send.send((True, function(*args, **kwargs)))
         except Exception as exc:  # reported by the parent, in one line
@@ -249,7 +248,7 @@ def _publish(staging: Path, phases: dict) -> None:
     from .publish.site import finish_site, write_site_documents
 
     t = time.perf_counter()
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as background:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=end_with_parent) as background:
         figures = background.submit(_timed, write_figures, staging, staging / "figures")
         docs = write_site_documents(staging)
         phases["figures"] = figures.result()

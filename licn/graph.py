@@ -39,24 +39,27 @@ def collect_layers(data_dir: Path = paths.DATA) -> tuple[dict[str, list[tuple]],
     ctx = Context()
     layers: dict[str, list[tuple]] = {name: [] for name in LAYERS}
 
-    def read(name: str, required: tuple[str, ...] = (), optional: bool = False):
-        """The rows of a CSV file with the required columns, or the mapping of a YAML file; a missing
-        file reads as empty, and is a problem unless it is optional."""
+    def read(name: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = (), missing_ok: bool = False):
+        """The rows of a CSV file with the required columns (and optional ones), or the mapping of a
+        YAML file; a missing file, or a CSV file without rows, reads as empty, and is a problem unless
+        the file may be missing."""
         path = data_dir / name
         yaml = path.suffix == ".yaml"
         if not path.exists():
-            if not optional:
+            if not missing_ok:
                 problems.append(Problem(name, 0, "(file)", "file is missing"))
             return {} if yaml else []
-        data, found = read_yaml(path) if yaml else read_csv(path, required)
+        data, found = read_yaml(path) if yaml else read_csv(path, required, optional)
+        if not yaml and not data and not found and not missing_ok:
+            found = [Problem(name, 1, "(file)", "no rows under the header (a file that is read holds rows)")]
         problems.extend(found)
         return data
 
-    def read_split(stem: str, required: tuple[str, ...], optional: bool = True):
+    def read_split(stem: str, required: tuple[str, ...], optional: tuple[str, ...], missing_ok: bool = True):
         """The rows of stem.csv and of every stem-*.csv beside it (one sheet may be split in several files)."""
-        rows = read(f"{stem}.csv", required, optional)
+        rows = read(f"{stem}.csv", required, optional, missing_ok)
         for path in sorted(data_dir.glob(f"{stem}-*.csv")):
-            rows += read(path.name, required)
+            rows += read(path.name, required, optional)
         return rows
 
     def take(result, layer: str | None = None):
@@ -66,29 +69,32 @@ def collect_layers(data_dir: Path = paths.DATA) -> tuple[dict[str, list[tuple]],
         for name, part in ({layer: triples} if layer else triples).items():
             layers[name] += part
 
-    works = read_split("bibliography", bibliography.REQUIRED)  # read first: an exported entry's url is a source record
-    for pattern, rows_from in (("*.bib", bibliography.rows_from_bibtex), ("*.ris", bibliography.rows_from_ris),
-                               ("*.csl.json", bibliography.rows_from_csl_json)):
-        for path in sorted(data_dir.glob(pattern)):
+    # read first: an exported entry's url is a source record
+    works = read_split("bibliography", bibliography.REQUIRED, bibliography.OPTIONAL)
+    for ending, rows_from in ((".bib", bibliography.rows_from_bibtex), (".ris", bibliography.rows_from_ris),
+                              (".csl.json", bibliography.rows_from_csl_json)):
+        for path in sorted(p for p in data_dir.glob("*") if p.name.lower().endswith(ending)):  # also X.BIB
             entries, found = rows_from(path, path.name)
             works += entries
             problems.extend(found)
-    rows = read_split("sources", sources.REQUIRED, optional=False) + bibliography.record_sources(works)
+    rows = read_split("sources", sources.REQUIRED, sources.OPTIONAL, missing_ok=False) + bibliography.record_sources(works)
     take(sources.load_sources(rows, ctx), "review")
     books = ["codebook.yaml"] + [p.name for p in sorted(data_dir.glob("codebook-*.yaml"))]
     take(codebook.load_codebooks([(name, read(name)) for name in books], ctx), "codebook")
     take(review.load_review(read("review.yaml"), "review.yaml", ctx))
     take(bibliography.load_bibliography(works, ctx))
-    take(settings.load_settings(read("settings.csv", settings.REQUIRED), ctx), "studies")
+    take(settings.load_settings(read("settings.csv", settings.REQUIRED, settings.OPTIONAL), ctx), "studies")
     take(agenda.load_agenda(read("agenda.yaml"), "agenda.yaml", ctx), "agenda")
-    take(codings.load_cells(read("table1_cells.csv", codings.CELL_REQUIRED), ctx), "codings")
-    take(codings.load_table1(read("table1.csv", codings.ITEM_REQUIRED), ctx), "codings")
-    take(codings.load_prose(read("prose_claims.csv", codings.CLAIM_REQUIRED), ctx), "codings")
-    take(curation.load_curators(read("curators.csv", curation.CURATOR_REQUIRED, optional=True), ctx), "curation")
-    take(curation.load_searches(read("searches.csv", curation.SEARCH_REQUIRED, optional=True),
-                                read("screening.csv", curation.SCREENING_REQUIRED, optional=True), ctx))
-    take(curation.load_curator_codings(read_split("curator-codings", curation.CODING_REQUIRED), ctx))
-    take(figures.load_figures(read("figures.csv", figures.REQUIRED), ctx), "figures")
+    take(codings.load_cells(read("table1_cells.csv", codings.CELL_REQUIRED, codings.CELL_OPTIONAL), ctx), "codings")
+    take(codings.load_table1(read("table1.csv", codings.ITEM_REQUIRED, codings.ITEM_OPTIONAL), ctx), "codings")
+    take(codings.load_prose(read("prose_claims.csv", codings.CLAIM_REQUIRED, codings.CLAIM_OPTIONAL), ctx), "codings")
+    take(curation.load_curators(read("curators.csv", curation.CURATOR_REQUIRED, curation.CURATOR_OPTIONAL,
+                                     missing_ok=True), ctx), "curation")
+    take(curation.load_searches(read("searches.csv", curation.SEARCH_REQUIRED, curation.SEARCH_OPTIONAL, missing_ok=True),
+                                read("screening.csv", curation.SCREENING_REQUIRED, curation.SCREENING_OPTIONAL,
+                                     missing_ok=True), ctx))
+    take(curation.load_curator_codings(read_split("curator-codings", curation.CODING_REQUIRED, curation.CODING_OPTIONAL), ctx))
+    take(figures.load_figures(read("figures.csv", figures.REQUIRED, figures.OPTIONAL), ctx), "figures")
     return layers, problems
 
 

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.connection
-import os
 import tempfile
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ from loaders.vocab import PREFIXES, SH
 
 from . import paths
 from .graph import to_ox, turtle_graph
+from .processes import end_with_parent
 
 RDF_TYPE = str(RDF.type)
 
@@ -145,15 +143,8 @@ _VALIDATOR: list[Validator] = []  # in the process that validates the parts
 
 
 def _start_validator(shapes_dir: str) -> None:
+    end_with_parent()  # waiting for its next part, it would otherwise outlive a killed build
     _VALIDATOR.append(Validator(shapes_store(Path(shapes_dir))))
-    threading.Thread(target=_end_with_parent, daemon=True).start()
-
-
-def _end_with_parent() -> None:
-    """End this process when the one that started it ends (a killed build): waiting for its next
-    part, it would otherwise wait for ever."""
-    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
-    os._exit(1)
 
 
 def _validate_part_file(path: str, subjects: list[str]) -> set[Violation]:

@@ -7,6 +7,7 @@ curation fields (licn-ref-no, licn-sources, licn-status, licn-confidence, licn-l
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from .common import (
     Problem,
     Row,
     as_list,
-    control_characters,
+    check_text,
     read_text,
     integer,
     label,
@@ -47,6 +48,9 @@ from .vocab import (
 REQUIRED = ("key", "sources", "status", "confidence")
 COLUMNS = ("key", "ref_no", "type", "authors", "year", "title", "container", "volume", "issue", "pages",
            "doi", "sources", "status", "inferred_fields", "confidence", "locator", "note", "lead", "cited_by_review")
+OPTIONAL = tuple(c for c in COLUMNS if c not in REQUIRED)
+# What a spreadsheet or a script writes for a number it does not have: never a volume, issue or page.
+NOT_NUMBERS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
 # Whether the review cites the work: a work a search found since (no), or an entry of another
 # document that a source page mixed in (no, said in the note), or a place in doubt (doubtful).
 CITED_BY_REVIEW = {"yes": LICN.citedByReview, "no": LICN.notCitedByReview, "doubtful": LICN.citationDoubtful}
@@ -100,6 +104,9 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
         year = row.get("year")
         if year and not re.fullmatch(r"[0-9]{4}", year):
             problems.append(row.problem("year", f"'{year}' is not a year"))
+        for name in ("volume", "issue", "pages"):
+            if row.get(name).lower() in NOT_NUMBERS:
+                problems.append(row.problem(name, f"'{row.get(name)}' stands for a number that is not there; leave it empty"))
         doi = bare_doi(row.get("doi"))
         if doi and not DOI_RE.match(doi):
             problems.append(row.problem("doi", f"'{doi}' is not a DOI (10.NNNN/...)"))
@@ -190,6 +197,8 @@ def record_sources(rows: list[Row]) -> list[Row]:
 
 BIBTEX_TYPES = {"article": "journal-article", "book": "book", "incollection": "book-chapter",
                 "inbook": "book-chapter", "techreport": "report", "report": "report"}
+# The fields of an entry that are read, besides the licn-* fields.
+BIBTEX_FIELDS = ("author", "title", "year", "journal", "booktitle", "volume", "number", "pages", "doi", "note", "url")
 
 
 def _bibtex_error(block) -> str:
@@ -197,13 +206,33 @@ def _bibtex_error(block) -> str:
     return str(error or "") or getattr(error, "abort_reason", "") or "the entry is not complete (is a brace or a quote not closed?)"
 
 
+def _not_text(value: str, strings: dict) -> str:
+    """Why a value in neither braces nor quotes, and not a number, is not read: the parser puts a
+    @string's value for its name (title = name), one step, and joins nothing with '#'."""
+    if "#" in value:
+        return f"'{value}' joins parts with '#', which is not read here; write the whole text in braces"
+    chain = [value.lower()]
+    if chain[0] not in strings:
+        return f"'{value}' is neither text in braces nor a @string of the file"
+    while chain[-1] in strings and strings[chain[-1]].enclosing == "no-enclosing":
+        chain.append(strings[chain[-1]].value.lower())
+        if chain[-1] in chain[:-1]:
+            return f"the @string definitions {' -> '.join(chain)} go round in a loop"
+    return f"a @string is defined as the name of another ('{value}'), which is not read here; define it as text in braces"
+
+
 def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
     text, problem = read_text(path, label_)
     if problem:
         return [], [problem]
-    library = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors(), SplitNameParts()])
+    library = bibtexparser.parse_string(text)
     problems = [Problem(label_, getattr(b, "start_line", 0) + 1, "(entry)", f"cannot parse BibTeX: {_bibtex_error(b)}")
                 for b in library.failed_blocks]
+    strings = {key.lower(): string for key, string in library.strings_dict.items()}
+    problems += [Problem(label_, entry.start_line + 1, field.key.lower(), _not_text(field.value, strings))
+                 for entry in library.entries for field in entry.fields if field.enclosing == "no-enclosing"
+                 and (field.key.lower() in BIBTEX_FIELDS or field.key.lower().startswith("licn-"))]
+    library = SplitNameParts().transform(SeparateCoAuthors().transform(library))
     rows = []
     for entry in library.entries:
         line = entry.start_line + 1
@@ -226,11 +255,33 @@ def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]
             "confidence": scalar.get("licn-confidence", ""), "locator": scalar.get("licn-locator", ""),
             "note": scalar.get("note", ""), "inferred_fields": scalar.get("licn-inferred-fields", ""),
             "cited_by_review": scalar.get("licn-cited-by-review", ""), "url": scalar.get("url", "")}))
-        problems += control_characters(rows[-1])
+        problems += check_text(rows[-1])
     return rows, problems
 
 
 RIS_TYPES = {"JOUR": "journal-article", "BOOK": "book", "CHAP": "book-chapter", "RPRT": "report"}
+
+
+def _ris_records(text: str, label_: str) -> list[Problem]:
+    """A record runs from its TY line to its ER line; the parser drops lines outside a record, and a
+    record without its ER line, without a word."""
+    problems, start, stray = [], 0, False
+    for number, line in enumerate(text.splitlines(), start=1):
+        tag = line[:2] if line[2:5] == "  -" else ""
+        if tag == "TY":
+            if start:
+                problems.append(Problem(label_, start, "ER", "the record does not end (no 'ER  - ' line before the next TY)"))
+            start, stray = number, False
+        elif tag == "ER":
+            if not start and not stray:
+                problems.append(Problem(label_, number, "TY", "an end line (ER) where no record started"))
+            start, stray = 0, False
+        elif tag and not start and not stray:
+            problems.append(Problem(label_, number, "TY", "a record that does not start with its type line ('TY  - JOUR', ...)"))
+            stray = True
+    if start:
+        problems.append(Problem(label_, start, "ER", "the record does not end (no 'ER  - ' line)"))
+    return problems
 
 
 def rows_from_ris(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
@@ -238,6 +289,9 @@ def rows_from_ris(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
     text, problem = read_text(path, label_)
     if problem:
         return [], [problem]
+    broken = _ris_records(text, label_)
+    if broken:
+        return [], broken
     try:
         records = rispy.loads(text)
     except Exception as exc:  # rispy raises plain exceptions for broken files
@@ -270,7 +324,7 @@ def rows_from_ris(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
             "confidence": curation.get("licn-confidence", ""), "locator": curation.get("licn-locator", ""),
             "cited_by_review": curation.get("licn-cited-by-review", ""),
             "url": str(record.get("url") or (record.get("urls") or [""])[0])}))
-        problems += control_characters(rows[-1])
+        problems += check_text(rows[-1])
     return rows, problems
 
 
@@ -285,6 +339,8 @@ def rows_from_csl_json(path: Path, label_: str) -> tuple[list[Row], list[Problem
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [Problem(label_, exc.lineno, "(file)", f"not valid JSON: {exc.msg}")]
+    except RecursionError:
+        return [], [Problem(label_, 1, "(file)", "not read: brackets nested too deeply (CSL-JSON nests a few levels)")]
     if not isinstance(items, list):
         return [], [Problem(label_, 1, "(file)", "CSL-JSON must be a list of items")]
     rows, problems = [], []
@@ -328,6 +384,9 @@ def rows_from_csl_json(path: Path, label_: str) -> tuple[list[Row], list[Problem
                 problems.append(Problem(label_, line, name, "must be a list of source keys (text)" if name == "sources" else
                                         "a structure where a single value belongs"))
                 fields[name] = ""
+            elif isinstance(value, float) and not math.isfinite(value):
+                problems.append(Problem(label_, line, name, f"{value} is not a number (JSON has no NaN or Infinity)"))
+                fields[name] = ""
         rows.append(_curated_row(label_, line, {k: "" if v is None else str(v) for k, v in fields.items()}))
-        problems += control_characters(rows[-1])
+        problems += check_text(rows[-1])
     return rows, problems

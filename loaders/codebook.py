@@ -38,6 +38,18 @@ def _definition(section: str, row: Row, kinds: dict) -> str:
     return ""
 
 
+def _broader_cycles(rows: list[Row], problems: list[Problem]) -> None:
+    """A concept is never broader than itself, through any chain of broader concepts."""
+    broader = {row.get("key"): row.get("broader") for row in rows if row.get("broader")}
+    for row in rows:
+        chain = [row.get("key")]
+        while chain[-1] in broader and broader[chain[-1]] not in chain:
+            chain.append(broader[chain[-1]])
+        if broader.get(chain[-1]) == chain[0]:
+            problems.append(row.problem("broader", f"a cycle: {' -> '.join(chain + chain[:1])} "
+                                                   "(a concept cannot be broader than itself)"))
+
+
 def load_codebook(data: dict, file: str, ctx: Context) -> tuple[list[tuple], list[Problem]]:
     return load_codebooks([(file, data)], ctx)
 
@@ -110,4 +122,5 @@ def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tu
                     problems.append(row.problem("source", f"unknown source '{row.get('source')}'"))
                 else:
                     triples.append((c, PROV.wasDerivedFrom, source_iri(row.get("source"))))
+        _broader_cycles(rows_by_section[section], problems)
     return triples, problems

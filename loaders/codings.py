@@ -17,8 +17,11 @@ from .common import (
 from .vocab import LICN, entry_iri, instance, study_iri
 
 ITEM_REQUIRED = ("level", "kind", "mechanism", "label", "refs", "kind_status", "sources", "confidence")
+ITEM_OPTIONAL = ("position", "status", "locator", "note")
 CLAIM_REQUIRED = ("key", "level", "kind", "topic", "sources", "status", "confidence")
+CLAIM_OPTIONAL = ("mechanism", "refs", "locator", "note")
 CELL_REQUIRED = ("level", "kind", "seen", "sources", "status", "confidence")
+CELL_OPTIONAL = ("locator", "note")
 TABLE1_KINDS = ("media", "practices", "activities")
 
 

@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,9 +15,12 @@ import yaml
 from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from .vocab import IRI_UNSAFE, KEY_RE, LICN, concept, source_iri
+from .vocab import IRI_UNSAFE, KEY_RE, LICN, LONGEST_KEY, concept, source_iri
 
 STATUSES = {"seen": LICN.seen, "inferred": LICN.inferred}
+# The longest text a field may hold: a title or an abstract is far shorter; a longer value is a pasted
+# file or a broken quote, and the writers of the dumps and the site are not made for it.
+LONGEST_TEXT = 100_000
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,10 @@ class Context:
 
 def read_text(path: Path, name: str) -> tuple[str, Problem | None]:
     """A file's text as UTF-8 (a byte order mark at the start is dropped), or the problem."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # a folder named like a data file, a file without read permission
+        return "", Problem(name, 0, "(file)", f"cannot be read ({exc.strerror})")
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -84,12 +91,16 @@ def read_text(path: Path, name: str) -> tuple[str, Problem | None]:
         return "", Problem(name, line, "(file)", f"not valid UTF-8 ({exc.reason}); save the file as UTF-8")
 
 
-def control_characters(row: Row) -> list[Problem]:
-    """Control characters (other than tab and line breaks) cannot be written in XML or shown."""
+def check_text(row: Row) -> list[Problem]:
+    """Control characters (other than tab and line breaks) cannot be written in XML or shown, and a
+    value longer than LONGEST_TEXT is no field of a record."""
     found = []
     for key, value in row.data.items():
         if isinstance(value, list):
             value = "".join(v for v in value if isinstance(v, str))
+        if isinstance(value, str) and len(value) > LONGEST_TEXT:
+            found.append(row.problem(str(key), f"{len(value):,} characters; a field holds at most {LONGEST_TEXT:,}"))
+            continue
         for ch in value if isinstance(value, str) else ():
             if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r":
                 found.append(row.problem(str(key), f"control character U+{ord(ch):04X} in the value"))
@@ -103,13 +114,16 @@ def unsafe_iri(text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) -> tuple[list[Row], list[Problem]]:
-    """Rows of a CSV file with their line numbers; problems for encoding, quoting, shape, blanks."""
+def read_csv(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = (),
+             label: str | None = None) -> tuple[list[Row], list[Problem]]:
+    """Rows of a CSV file with their line numbers; problems for encoding, quoting, shape, blanks, and
+    for a column that is neither required nor optional (a misspelt column would be dropped silently)."""
     name = label or path.name
     problems: list[Problem] = []
     text, problem = read_text(path, name)
     if problem:
         return [], [problem]
+    csv.field_size_limit(2**31 - 1)  # a long field is reported with its column (LONGEST_TEXT), not as broken CSV
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
     try:
@@ -120,6 +134,9 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
         twice = sorted({c for c in header if c and header.count(c) > 1})
         if twice:
             return [], [Problem(name, 1, c, "column appears twice in the header") for c in twice]
+        known = required + optional
+        problems += [Problem(name, 1, c or f"(column {n})", f"unknown column{did_you_mean(c, known)}")
+                     for n, c in enumerate(header, start=1) if c not in known]
         last = reader.line_num  # the last line read: a broken record starts on the line after it
         for record in reader:
             # the record's first line: the reader stands on its last one
@@ -131,7 +148,7 @@ def read_csv(path: Path, required: tuple[str, ...], label: str | None = None) ->
                 problems.append(Problem(name, line, "(row)", f"{len(record)} fields where the header has {len(header)}"))
                 continue
             row = Row(name, line, {k: v.strip() for k, v in zip(header, record)})
-            problems += control_characters(row)
+            problems += check_text(row)
             rows.append(row)
     except csv.Error as exc:
         problems.append(Problem(name, last + 1, "(row)", f"broken CSV: {exc} (in the record that starts on this line)"))
@@ -259,7 +276,9 @@ def yaml_row(item: dict, file: str, problems: list[Problem], line: int = 1) -> R
                 problems.append(row.problem(str(key), "a list may hold single values only, not mappings or lists"))
         elif not isinstance(value, PLAIN):
             problems.append(row.problem(str(key), "not a plain value (text, a number or a date)"))
-    problems += control_characters(row)
+        if any(isinstance(v, float) and not math.isfinite(v) for v in (value if isinstance(value, list) else [value])):
+            problems.append(row.problem(str(key), "not a number (.nan or .inf); write the number, or text in quotes"))
+    problems += check_text(row)
     return row
 
 
@@ -285,7 +304,47 @@ def check_key(row: Row, name: str, problems: list[Problem]) -> str:
     key = row.get(name)
     if key and not KEY_RE.match(key):
         problems.append(row.problem(name, f"'{key}' is not a key (lower-case letters, digits and '-')"))
+    else:
+        too_long(row, name, problems)
     return key
+
+
+def too_long(row: Row, name: str, problems: list[Problem]) -> bool:
+    """Whether a key is longer than the files it names allow (the problem is added)."""
+    if len(row.get(name)) > LONGEST_KEY:
+        problems.append(row.problem(name, f"a key of {len(row.get(name))} characters; at most {LONGEST_KEY} "
+                                          "(keys name the files of the site)"))
+        return True
+    return False
+
+
+def check_url(row: Row, name: str, problems: list[Problem]) -> str:
+    """An http(s) address that can stand in an IRI as written, or '' (and the problem)."""
+    url = row.get(name)
+    bad = unsafe_iri(url)
+    if url and not url.startswith(("http://", "https://")):
+        problems.append(row.problem(name, f"'{url}' is not an http(s) address"))
+    elif bad:
+        what = "a space" if bad == " " else f"'{bad}'" if bad.isprintable() else f"U+{ord(bad):04X}"
+        problems.append(row.problem(name, f"{what} cannot stand in an address; write it percent-encoded (%20 for a space)"))
+    else:
+        return url
+    return ""
+
+
+def date_literal(row: Row, name: str, problems: list[Problem]) -> Literal | None:
+    """A date field as an xsd:date: a real calendar date, written YYYY-MM-DD (YAML reads one as a date)."""
+    value = row.data.get(name)
+    text = value.isoformat() if type(value) is dt.date else str(value or "").strip()
+    if not text:
+        return None
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return Literal(dt.date.fromisoformat(text).isoformat(), datatype=XSD.date)
+    except ValueError:
+        pass
+    problems.append(row.problem(name, f"'{text}' is not a date (YYYY-MM-DD)"))
+    return None
 
 
 def unique_keys(rows: list[Row], problems: list[Problem], name: str = "key"):

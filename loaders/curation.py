@@ -5,11 +5,10 @@ A curator coding is a judgement the project makes, from a study's abstract or fu
 who coded, when and from what, and it never stands in for what the review said."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, XSD
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF
 
 from .bibliography import work_for
 from .common import (
@@ -17,6 +16,7 @@ from .common import (
     Problem,
     Row,
     concept_ref,
+    date_literal,
     did_you_mean,
     integer,
     label,
@@ -27,10 +27,14 @@ from .common import (
 from .vocab import LICN, instance
 
 CURATOR_REQUIRED = ("key", "name", "type")
+CURATOR_OPTIONAL = ("orcid", "note")
 SEARCH_REQUIRED = ("key", "date", "where", "terms", "results_looked_at")
+SEARCH_OPTIONAL = ("note",)
 SCREENING_REQUIRED = ("search", "candidate", "decision", "reason")
+SCREENING_OPTIONAL = ("work",)
 CODING_REQUIRED = ("key", "work", "level", "kind", "mechanism", "curator", "coded_on", "coded_from",
                    "sources", "status", "confidence")
+CODING_OPTIONAL = ("theory", "locator", "note")
 CODED_FROM = {"abstract": LICN.Abstract, "full-text": LICN.FullText}
 ORCID_RE = re.compile(r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$")
 AGENT_TYPES = {"team": FOAF.Organization, "person": FOAF.Person}
@@ -40,15 +44,13 @@ def agent_iri(key: str) -> URIRef:
     return instance("agent", key)
 
 
-def _date(row: Row, name: str, problems: list[Problem]) -> Literal | None:
-    value = row.get(name)
-    try:
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            return Literal(dt.date.fromisoformat(value).isoformat(), datatype=XSD.date)
-    except ValueError:
-        pass
-    problems.append(row.problem(name, f"'{value}' is not a date (YYYY-MM-DD)"))
-    return None
+def orcid_checksum(orcid: str) -> str:
+    """The check character that the first 15 digits of an ORCID iD call for (ISO 7064 MOD 11-2)."""
+    total = 0
+    for digit in orcid.replace("-", "")[:15]:
+        total = (total + int(digit)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
 
 
 def load_curators(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
@@ -66,6 +68,9 @@ def load_curators(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
         if orcid:
             if not ORCID_RE.match(orcid):
                 problems.append(row.problem("orcid", f"'{orcid}' is not an ORCID iD (0000-0000-0000-0000)"))
+            elif orcid_checksum(orcid) != orcid[-1]:
+                problems.append(row.problem("orcid", f"'{orcid}' is not an ORCID iD: with these digits its last character (a "
+                                                     f"check) would be {orcid_checksum(orcid)}; is a digit mistyped?"))
             else:
                 t.append((a, LICN.orcid, URIRef("https://orcid.org/" + orcid)))
         if row.get("note"):
@@ -86,7 +91,7 @@ def load_searches(searches: list[Row], screening: list[Row], ctx: Context) -> tu
         s = instance("search", key)
         ctx.searches.add(key)
         looked = integer(row, "results_looked_at", problems)
-        date = _date(row, "date", problems)
+        date = date_literal(row, "date", problems)
         t += typed(s, LICN.LiteratureSearch, PROV.Activity)
         t += [label(s, f"Search {key}: {row.get('terms')}"), (s, LICN.searchedIn, Literal(row.get("where"))),
               (s, LICN.searchTerms, Literal(row.get("terms")))]
@@ -145,7 +150,7 @@ def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[
         coded_from = CODED_FROM.get(row.get("coded_from"))
         if coded_from is None:
             problems.append(row.problem("coded_from", f"must be one of {', '.join(CODED_FROM)}, not '{row.get('coded_from')}'"))
-        date = _date(row, "coded_on", problems)
+        date = date_literal(row, "coded_on", problems)
         if level is None or kind is None or mech is None:
             continue
         c = instance("coding", f"curator-{key}")

@@ -16,6 +16,7 @@ from .common import (
 from .vocab import LICN, instance, review_iri
 
 REQUIRED = ("key", "label", "value", "measure", "counts", "counting_rule", "sources", "status", "confidence")
+OPTIONAL = ("denominator", "level", "kind", "theory", "locator", "note")
 MEASURES = ("reviewed-studies", "search-hits", "studies-since-2009", "table1-occurrences", "theory-use")
 
 

@@ -1,6 +1,5 @@
 """review.yaml: the review's record, its method facts, what is not known, its reference list
 entries and which of them are the reviewed studies."""
-import datetime as dt
 import re
 
 from rdflib import Literal, URIRef
@@ -12,6 +11,8 @@ from .common import (
     Row,
     as_list,
     check_key,
+    check_text,
+    date_literal,
     integers,
     is_number,
     label,
@@ -39,15 +40,6 @@ from .vocab import (
 SECTIONS = ("review", "highest_reference_number_seen", "reference_list_sources", "reference_list_locator",
             "studies", "method", "gaps")
 REVIEW_REQUIRED = ("title", "authors", "journal", "year", "volume", "issue", "doi", "sources", "status", "confidence")
-
-
-def _date(row: Row, name: str, problems: list[Problem]):
-    value = row.data.get(name)
-    if isinstance(value, dt.date):
-        return Literal(value.isoformat(), datatype=XSD.date)
-    if value:
-        problems.append(row.problem(name, f"'{value}' is not a date (YYYY-MM-DD)"))
-    return None
 
 
 def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
@@ -90,7 +82,7 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
     t += [label(author, row.get("author_name")), (author, FOAF.name, Literal(row.get("author_name"))),
           (author, LICN.affiliation, Literal(row.get("affiliation"))), (r, DCTERMS.creator, author)]
     for name, prop in (("submitted", DCTERMS.dateSubmitted), ("accepted", DCTERMS.dateAccepted), ("published", DCTERMS.issued)):
-        value = _date(row, name, problems)
+        value = date_literal(row, name, problems)
         if value is not None:
             t.append((r, prop, value))
     t += provenance(r, row, ctx, problems)
@@ -104,6 +96,7 @@ def load_review(data: dict, file: str, ctx: Context) -> tuple[dict[str, list[tup
     listed = Row(file, data.get("__line__", 1), {"sources": data.get("reference_list_sources"), "status": "seen",
                                                "confidence": "high", "locator": data.get("reference_list_locator"),
                                                "note": f"Entries 1 to {length} are cited in the text; the list may be longer."})
+    problems += check_text(listed)
     m = instance("method", "reference-list")
     t += typed(m, LICN.MethodFact)
     t += [label(m, "Method: reference list (reference-list)"), (m, LICN.aspect, Literal("reference list")),

@@ -17,6 +17,7 @@ from .common import (
 from .vocab import LICN, instance
 
 REQUIRED = ("work", "sources", "status", "confidence")
+OPTIONAL = ("country", "care_settings", "place", "locator", "note")
 
 
 def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:

@@ -4,34 +4,31 @@ import re
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS
 
-from .common import Context, Problem, Row, label, typed, unsafe_iri
+from .common import Context, Problem, Row, check_url, label, too_long, typed
 from .vocab import LICN, source_iri
 
 REQUIRED = ("key", "title")
+OPTIONAL = ("url", "document", "note")
 
 
 def load_sources(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
     triples, problems = [], []
+    lowered: dict[str, str] = {}
     for row in rows:
         key = row.get("key")
         if not re.fullmatch(r"[A-Za-z0-9-]+", key):
             problems.append(row.problem("key", f"'{key}' is not a source key (letters, digits, '-')"))
             continue
-        if key in ctx.sources:
-            problems.append(row.problem("key", f"duplicate source key '{key}'"))
+        if too_long(row, "key", problems):
             continue
-        url, document = row.get("url"), row.get("document")
-        if not url and not document:
+        if key.lower() in lowered:  # the page of a source is named by its key in lower case
+            problems.append(row.problem("key", f"duplicate source key '{key}'" + (
+                "" if key == lowered[key.lower()] else f" (written '{lowered[key.lower()]}' before)")))
+            continue
+        lowered[key.lower()] = key
+        if not row.get("url") and not row.get("document"):
             problems.append(row.problem("url", "a source needs a url or a document"))
-        if url and not url.startswith(("http://", "https://")):
-            problems.append(row.problem("url", f"'{url}' is not an http(s) address"))
-            url = ""
-        elif url and unsafe_iri(url):
-            bad = unsafe_iri(url)
-            what = "a space" if bad == " " else f"'{bad}'" if bad.isprintable() else f"U+{ord(bad):04X}"
-            problems.append(row.problem("url", f"{what} cannot stand in an address; "
-                                               "write it percent-encoded (%20 for a space)"))
-            url = ""
+        url, document = check_url(row, "url", problems), row.get("document")
         ctx.sources.add(key)
         s = source_iri(key)
         triples += typed(s, LICN.Source)

@@ -41,6 +41,9 @@ PREFIXES = {
 LAYERS = ("ontology", "codebook", "review", "references", "studies", "codings", "curation", "figures", "agenda", "catalogue")
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# A key names files of the site (id/KIND/KEY.jsonld), and a Table 1 coding joins three keys and a
+# number in one name: at most 64 characters each keeps every name within the 255 bytes a file system allows.
+LONGEST_KEY = 64
 # Characters that cannot stand in an IRI (RFC 3987), so neither in a DOI nor an address.
 IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 DOI_RE = re.compile(r'^10\.[0-9]{4,9}/[^\x00-\x20<>"{}|\\^`\x7f]+$')

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from loaders.vocab import BASE
 
 from .. import paths
+from ..processes import end_with_parent
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.results import format_result
@@ -57,7 +58,8 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
         _FORKED["docs"] = docs
         try:
             shares = [resources[i::workers] for i in range(workers)]
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=end_with_parent) as pool:
                 list(pool.map(_write_resources, [None] * workers, [site] * workers, shares))
         finally:
             _FORKED.clear()
