@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 
-.PHONY: run test build bench bench-quick system-deps clean
+.PHONY: run test build bench bench-sandbox bench-quick system-deps clean
 
 # PYTHONWARNINGS: setuptools' notes on editable installs (a folder named like the package) are for
 # projects that are not laid out as this one is; they would only clutter the output.
@@ -69,6 +69,11 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(WRK_DEP)
 	$(BIN)/python -m bench.targets
+
+# The sandbox's targets (latency under floods beside oxigraph serve-read-only, memory through large
+# queries) on the real data: bench/SANDBOX.md.
+bench-sandbox: $(BENCH_STAMP) build
+	$(BIN)/python -m bench.sandbox
 
 bench-quick: $(BENCH_STAMP)
 	$(WRK_DEP)

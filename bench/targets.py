@@ -27,7 +27,7 @@ from .report import serve_ratios
 from .run import BIN, ROOT, WORK, machine, run_child
 from .serve import run_latency_bench, run_serve_bench
 
-PACKAGES = ("pyoxigraph", "oxigraph", "rdflib", "pyshacl-turbo", "pyshacl", "uvicorn", "starlette", "pebble",
+PACKAGES = ("pyoxigraph", "oxigraph", "rdflib", "pyshacl-turbo", "pyshacl", "uvicorn", "starlette", "httptools",
             "rdflib-endpoint")
 
 
