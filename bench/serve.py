@@ -153,7 +153,7 @@ def oxigraph_server(bin_dir: Path, dist: Path, location: Path) -> Server:
     subprocess.run([str(bin_dir / "oxigraph"), "optimize", "--location", str(location)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
     port = free_port()
-    return Server("oxigraph serve", [str(bin_dir / "oxigraph"), "serve-read-only", "--location", str(location),
+    return Server("oxigraph serve-read-only", [str(bin_dir / "oxigraph"), "serve-read-only", "--location", str(location),
                                      "--bind", f"{HOST}:{port}", "--union-default-graph"],
                   port, {"dereference": (_url(port, "/query", DESCRIBE), TURTLE),
                          "point": (_url(port, "/query", POINT), RESULTS_JSON),
