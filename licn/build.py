@@ -24,8 +24,8 @@ from loaders.vocab import LICN
 from . import paths
 from .dumps import void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
-from .processes import end_with_parent
 from .lease import unleased
+from .processes import end_with_parent
 from .publish.exports import write_exports
 from .query.catalogue import catalogue_triples
 from .query.checks import run_checks

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +22,11 @@ def cmd_build(args) -> int:
         result = build(Path(args.out), site=not args.no_site)
     except BuildError as exc:
         print(f"licn build failed: {exc}\n{args.out}/ was left as it was.", file=sys.stderr)
+        return 1
+    except OSError as exc:  # pyoxigraph's and sort's say so in words only, without errno
+        if exc.errno != errno.ENOSPC and os.strerror(errno.ENOSPC) not in str(exc):
+            raise
+        print(f"licn build: {exc}; {args.out}/ was left as it was (free some space and build again).", file=sys.stderr)
         return 1
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
     print(f"built {result.out}/: {result.triples} triples, {result.studies} studies ({result.reviewed} reviewed), "

@@ -42,8 +42,10 @@ PREFIX_IRIS = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
 def sort_lines(path: Path) -> None:
     """Sort the lines of an N-Triples or N-Quads file in place by their bytes, each line once, with
     coreutils sort (which spills to disk rather than holding a large dump in memory)."""
-    subprocess.run(["sort", "--unique", "--buffer-size=512M", f"--temporary-directory={path.parent}",
-                    f"--output={path}", str(path)], env={**os.environ, "LC_ALL": "C"}, check=True)
+    run = subprocess.run(["sort", "--unique", "--buffer-size=512M", f"--temporary-directory={path.parent}",
+                          f"--output={path}", str(path)], env={**os.environ, "LC_ALL": "C"}, capture_output=True, text=True)
+    if run.returncode:  # a full disk, say, reported as sort says it
+        raise OSError(run.stderr.strip() or f"sort failed on {path} (exit code {run.returncode})")
 
 
 def layer_names(store: ox.Store) -> list[ox.NamedNode]:

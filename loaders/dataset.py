@@ -20,7 +20,8 @@ def check_about(data: dict, file: str) -> list[Problem]:
             if name in ("issued", "modified"):
                 date_literal(row, name, problems)
         elif not isinstance(value, dict):
-            problems.append(row.problem(name, f"must be a mapping of fields ({', '.join(AGENTS[name])}: ...)"))
+            fields = ", ".join(f"{field}: ..." for field in AGENTS[name])
+            problems.append(row.problem(name, f"must be a mapping of fields ({{{fields}}})"))
         else:
             agent = yaml_row(value, file, problems)
             problems += [agent.problem(field, "required value is empty") for field in AGENTS[name] if not agent.get(field)]

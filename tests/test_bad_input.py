@@ -70,6 +70,21 @@ def remove(name: str) -> Callable[[Path], None]:
     return lambda data: (data / name).unlink()
 
 
+def folder(name: str) -> Callable[[Path], None]:
+    """A folder where a data file belongs (or beside them, named like one)."""
+    def damage(data: Path) -> None:
+        (data / name).unlink(missing_ok=True)
+        (data / name).mkdir()
+    return damage
+
+
+def header_only(name: str) -> Callable[[Path], None]:
+    def damage(data: Path) -> None:
+        path = data / name
+        path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    return damage
+
+
 def remove_line_of(name: str, needle: str) -> Callable[[Path], None]:
     def damage(data: Path) -> None:
         path = data / name
@@ -316,6 +331,65 @@ CASES = [
          ("extra.bib:1: (entry): cannot parse BibTeX: Duplicate field keys", "year")),
     Case("csl-json-not-a-list", write("extra.csl.json", '{"id": "csl-2019-networks"}\n'), ("extra.csl.json:1: (file): CSL-JSON must be a list",)),
     Case("csl-json-invalid", write("extra.csl.json", '[{"id": "csl-2019-networks",]\n'), ("extra.csl.json:1: (file): not valid JSON",)),
+    # text far longer than any field (the writers of the dumps are not made for it)
+    Case("bibtex-title-over-100000-characters", write("extra.bib", bib(title="x" * 100_001)),
+         ("extra.bib:1: title: 100,001 characters; a field holds at most 100,000",)),
+    Case("yaml-label-over-100000-characters", replace("agenda.yaml", "    label: Dialogue versus", "    label: " + "x" * 100_001 + " Dialogue versus"),
+         (at("agenda.yaml", "  - key: dialogue-vs-shadow-of-hierarchy") + " label:", "a field holds at most 100,000")),
+    Case("csv-field-longer-than-the-csv-readers-limit", replace("figures.csv", "Studies reviewed,", "x" * 200_000 + ","),
+         (at("figures.csv", "reviewed-studies,") + " label: 200,000 characters",)),
+    Case("csl-json-nested-too-deeply", write("extra.csl.json", "[" * 100_000 + "]" * 100_000),
+         ("extra.csl.json:1: (file): not read: brackets nested too deeply",)),
+    # folders and names of files
+    Case("a-folder-named-like-a-bibtex-file", folder("extra.bib"), ("extra.bib:0: (file): cannot be read (Is a directory)",)),
+    Case("a-folder-where-a-csv-file-belongs", folder("figures.csv"), ("figures.csv:0: (file): cannot be read (Is a directory)",)),
+    Case("bibtex-file-with-an-upper-case-ending-is-read", write("EXTRA.BIB", bib(doi="10.9999/bib<1>")), ("EXTRA.BIB:1: doi:", "is not a DOI")),
+    Case("a-csv-file-with-a-header-and-no-rows", header_only("figures.csv"), ("figures.csv:1: (file): no rows under the header",)),
+    # keys name files of the site: both --no-site and a full build refuse a key too long for one
+    Case("bibtex-key-of-305-characters", write("extra.bib", bib().replace("drop-in-2021-networks", "k" * 305)),
+         ("extra.bib:1: key: a key of 305 characters; at most 64",)),
+    Case("source-key-of-305-characters", replace("sources.csv", "\nIJIC,", "\n" + "I" * 305 + ",https://example.org/,,A source,\nIJIC,"),
+         (at("sources.csv", "IJIC,") + " key: a key of 305 characters; at most 64",)),
+    Case("source-keys-differing-in-letter-case", replace("sources.csv", "\nIJIC,", "\nijic,https://example.org/,,A source,\nIJIC,"),
+         (at("sources.csv", "IJIC,", 1) + " key: duplicate source key 'IJIC' (written 'ijic' before)",)),
+    # misspelt optional columns would drop their values silently
+    Case("a-misspelt-optional-column", replace("figures.csv", ",locator,status,", ",locater,status,"),
+         ("figures.csv:1: locater: unknown column (did you mean locator?)",)),
+    Case("a-misspelt-column-of-the-bibliography", replace(BIB, ",inferred_fields,", ",inferred_field,"),
+         (BIB + ":1: inferred_field: unknown column (did you mean inferred_fields?)",)),
+    # RIS records and BibTeX @strings the parsers would drop or publish as they stand
+    Case("ris-record-without-er", write("extra.ris", RIS_RECORD.format(author="Sepulveda, Maria").replace("ER  - \n", "")),
+         ("extra.ris:1: ER: the record does not end",)),
+    Case("ris-record-without-ty", write("extra.ris", RIS_RECORD.format(author="Sepulveda, Maria").replace("TY  - JOUR\n", "")),
+         ("extra.ris:1: TY: a record that does not start with its type line",)),
+    Case("bibtex-string-loop", write("extra.bib", "@string{a = b}\n@string{b = a}\n" + bib().replace(
+        "title = {Leadership in regional care networks}", "title = a")),
+         ("extra.bib:3: title: the @string definitions b -> a -> b go round in a loop",)),
+    Case("bibtex-undefined-string", write("extra.bib", bib().replace("title = {Leadership in regional care networks}", "title = leadership")),
+         ("extra.bib:1: title: 'leadership' is neither text in braces nor a @string of the file",)),
+    # codebook, curators
+    Case("broader-cycle", replace("codebook.yaml", "    label: Leadership theory\n", "    label: Leadership theory\n    broader: distributed-leadership-theory\n"),
+         (at("codebook.yaml", "  - key: leadership-theory") + " broader: a cycle: leadership-theory -> distributed-leadership-theory -> leadership-theory",)),
+    Case("orcid-with-a-wrong-check-digit", replace("curators.csv", "LICN-KG curation team,team,,", "LICN-KG curation team,team,0000-0002-1825-0098,"),
+         (at("curators.csv", "licn-curators,") + " orcid: '0000-0002-1825-0098' is not an ORCID iD: with these digits its last character (a check) would be 7",)),
+    # numbers that are none
+    Case("yaml-volume-nan", replace("review.yaml", "  volume: 20\n", "  volume: .nan\n"),
+         (at("review.yaml", "  key: mitterlechner-2020") + " volume: not a number (.nan or .inf)",)),
+    Case("csv-volume-nan", replace(BIB, "Health Affairs,27,3,", "Health Affairs,NaN,3,"),
+         (at(BIB, "ref-2,2,") + " volume: 'NaN' stands for a number that is not there",)),
+    Case("csl-json-volume-nan", write("extra.csl.json", csl().replace('"type": "article-journal",', '"type": "article-journal", "volume": NaN,')),
+         ("extra.csl.json:2: volume: nan is not a number",)),
+    Case("figure-value-infinity", replace("figures.csv", "Studies reviewed,73,", "Studies reviewed,inf,"),
+         (at("figures.csv", "reviewed-studies,") + " value: 'inf' is not a whole number",)),
+    # dataset.yaml: what VoID and DCAT say of the dataset
+    Case("dataset-issued-on-an-impossible-date", replace("dataset.yaml", "issued: 2026-11-01", "issued: 2026-02-30"),
+         (at("dataset.yaml", "issued:") + " issued: '2026-02-30' is not a date (YYYY-MM-DD)",)),
+    Case("dataset-contact-url-with-a-space", replace("dataset.yaml", 'url: "https://w3id.org/licn/"', 'url: "https://w3id.org/ licn/"'),
+         (at("dataset.yaml", "contact:") + " url: a space cannot stand in an address",)),
+    Case("dataset-creator-as-text", replace("dataset.yaml", "creator: {key: licn-kg-team, name: LICN-KG team}", "creator: LICN-KG team"),
+         (at("dataset.yaml", "creator:") + " creator: must be a mapping of fields",)),
+    Case("yaml-date-with-a-time", replace("review.yaml", "  submitted: 2019-08-30\n", "  submitted: 2019-08-30 10:00:00\n"),
+         (at("review.yaml", "  key: mitterlechner-2020") + " submitted: '2019-08-30 10:00:00' is not a date (YYYY-MM-DD)",)),
 ]
 
 
@@ -359,3 +433,28 @@ def test_bad_input(case: Case, tmp_path, reference_dist, reference_snapshot):
     for text in case.expect:
         assert text in run.stderr, f"{text!r} not in:\n{run.stderr}"
     assert snapshot(out) == reference_snapshot, "a failed build changed the output"
+
+
+DISK_FULL = """mount -t tmpfs -o size="$1" tmpfs "$2" && cp -rL "$3" "$2/dist" || exit 99
+"$4" -m licn.cli build --no-site --out "$2/dist"
+echo "exit $?"
+diff -r "$3" "$2/dist" >/dev/null && echo unchanged
+"""
+
+
+def test_a_disk_that_fills_during_the_build(tmp_path, reference_dist):
+    """The build writes onto a tmpfs with room for the output it replaces and 2 MB more (the dumps
+    need more), mounted in a user and mount namespace of its own, so no root is needed: one line says
+    so, no traceback, and the output is as it was."""
+    if not (shutil.which("unshare") and shutil.which("diff")):
+        pytest.skip("needs unshare and diff (util-linux, diffutils)")
+    size = sum(p.stat().st_size + 4096 for p in reference_dist.rglob("*") if p.is_file()) + 2**21
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    run = subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-c", DISK_FULL, "sh", str(size), str(disk),
+                          str(reference_dist), sys.executable], capture_output=True, text=True, check=False, timeout=300)
+    if run.returncode == 99:
+        pytest.skip(f"no tmpfs in a namespace of its own here: {run.stderr.strip()}")
+    assert run.stdout.split("\n")[:2] == ["exit 1", "unchanged"], run.stdout + run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("licn build: ") and "No space left on device" in lines[0], run.stderr

@@ -1,9 +1,11 @@
 """The build: dumps that parse elsewhere, byte-identical rebuilds, and no half-written dist/."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -244,7 +246,31 @@ def test_two_builds_at_once_both_finish(tmp_path):
     assert (out / "licn.nq").is_file() and unfinished(out) == []
 
 
-def test_a_killed_build_leaves_nothing_the_next_build_keeps(tmp_path):
+def running_in_session(session: int) -> list[str]:
+    """The processes of a session that are still running (not zombies), as 'PID COMMAND'."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)
+        except OSError:  # ended meanwhile
+            continue
+        state, _, _, sid = rest.split()[:4]
+        if int(sid) == session and state != "Z":
+            found.append(f"{stat.parent.name} {name.split('(', 1)[1]}")
+    return found
+
+
+# When to kill a build: once it has started a process (the SHACL process, first), or once it writes
+# the site (the figures are drawn in a pool's worker meanwhile).
+KILL_WHEN = {"a-child-runs": lambda build, versions: len(running_in_session(build.pid)) > 1,
+             "the-site-is-written": lambda build, versions: any(versions.glob("build-*/site"))}
+
+
+@pytest.mark.parametrize("moment", sorted(KILL_WHEN))
+def test_a_killed_build_leaves_no_process_and_nothing_the_next_build_keeps(tmp_path, moment):
+    """A build killed with SIGKILL leaves no process of its own behind (a pool's worker waiting for its
+    next task would hold a copy of the build's memory and its lock for ever), and the next build removes
+    what it left half written."""
     out = tmp_path / "dist"
     build(out, site=False)
     versions = out.with_name(".dist.versions")
@@ -252,6 +278,21 @@ def test_a_killed_build_leaves_nothing_the_next_build_keeps(tmp_path):
     (versions / "build-killed" / "licn.nq").write_text("half", encoding="utf-8")
     (versions / "shacl-killed").mkdir()  # the SHACL parts of a killed build
     (versions / "shacl-killed" / "part-0.nq").write_text("half", encoding="utf-8")
+    killed = subprocess.Popen(LICN_CLI + ["build", "--out", str(out)], start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not KILL_WHEN[moment](killed, versions):
+            assert killed.poll() is None, f"the build ended before {moment}"
+            time.sleep(0.01)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(10)
+        deadline = time.monotonic() + 20
+        while running_in_session(killed.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert running_in_session(killed.pid) == []
+    finally:
+        for process in running_in_session(killed.pid):
+            os.kill(int(process.split()[0]), signal.SIGKILL)
     build(out, site=False)
     assert unfinished(out) == []
 

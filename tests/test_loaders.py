@@ -9,7 +9,8 @@ from rdflib.namespace import DCTERMS, PROV
 from licn import paths
 from licn.graph import load_layers
 from loaders.common import DataError, read_csv
-from loaders.vocab import BIBO, LICN, entry_iri, study_iri, work_iri
+from loaders.curation import orcid_checksum
+from loaders.vocab import BIBO, LICN, entry_iri, instance, study_iri, work_iri
 
 
 @pytest.fixture
@@ -195,3 +196,11 @@ def test_every_fact_row_points_to_its_sources():
     coding = URIRef("https://w3id.org/licn/id/coding/network-activities-nurturing-linkages-95")
     assert {o for s, p, o in triples if s == coding and p == PROV.wasDerivedFrom} == {
         URIRef("https://w3id.org/licn/id/source/rw"), URIRef("https://w3id.org/licn/id/source/t1notes")}
+
+
+def test_an_orcid_with_its_check_character_is_taken(data):
+    """ISO 7064 MOD 11-2 on ORCID's own examples; a well-formed iD whose last character is wrong is
+    refused (tests/test_bad_input.py)."""
+    assert [orcid_checksum(o) for o in ("0000-0002-1825-0097", "0000-0001-5109-3700", "0000-0002-1694-233X")] == ["7", "0", "X"]
+    edit(data / "curators.csv", "LICN-KG curation team,team,,", "LICN-KG curation team,team,0000-0002-1694-233X,")
+    assert (instance("agent", "licn-curators"), LICN.orcid, URIRef("https://orcid.org/0000-0002-1694-233X")) in all_triples(load_layers(data))
