@@ -13,7 +13,7 @@ from rdflib import BNode, Literal, URIRef
 
 from .. import paths
 from ..graph import to_rdflib
-from .catalogue import QueryError, StoredQuery, bind, load_catalogue
+from .catalogue import QueryError, StoredQuery, bind, load_catalogue, parse_query_file
 from .parse import syntax_problem
 
 ENGINES = ("oxigraph", "rdflib")
@@ -65,6 +65,21 @@ def _oxigraph_store(path: str, mtime: float):
     return store
 
 
+def load_dataset(path: str) -> ox.Store:
+    """dist/licn.nq as a store whose default graph holds the union of its named graphs, so that a
+    query run without pyoxigraph's union option reads the default graph as the union of the layers
+    unless it names its own dataset (FROM, FROM NAMED), which the engine then honours."""
+    store = ox.Store()
+    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+    store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store])
+    return store
+
+
+@lru_cache(maxsize=2)
+def _dataset_store(path: str, mtime: float) -> ox.Store:
+    return load_dataset(path)
+
+
 @lru_cache(maxsize=2)
 def _rdflib_dataset(path: str, mtime: float):
     from rdflib import Dataset
@@ -97,7 +112,10 @@ def run_text(text: str, engine: str = "oxigraph", dist: Path = paths.DIST, endpo
     if endpoint:
         return _run_endpoint(text, endpoint)
     if engine == "oxigraph":
-        return run_oxigraph(store if store is not None else oxigraph_store(dist), text)
+        if store is not None:
+            return run_oxigraph(store, text)
+        path = _built_nquads(dist)
+        return run_oxigraph(_dataset_store(str(path), path.stat().st_mtime), text, union=False)
     if engine == "rdflib":
         path = _built_nquads(dist)
         try:
@@ -166,7 +184,12 @@ def _run_endpoint(text: str, endpoint: str) -> Result:
 
 def run(name: str, params: dict[str, str] | None = None, engine: str = "oxigraph", dist: Path = paths.DIST,
         endpoint: str | None = None, catalogue: dict[str, StoredQuery] | None = None) -> Result:
+    """A stored query by name, or a query file (NAME.rq, with the same header) by its path."""
     catalogue = catalogue if catalogue is not None else load_catalogue()
-    if name not in catalogue:
-        raise QueryError(f"unknown query '{name}' (see 'licn queries')")
-    return run_text(bind(catalogue[name], params), engine=engine, dist=dist, endpoint=endpoint)
+    if name in catalogue:
+        query = catalogue[name]
+    elif name.endswith(".rq") and Path(name).is_file():
+        query = parse_query_file(Path(name))
+    else:
+        raise QueryError(f"unknown query '{name}' (see 'licn queries', or give the path of a .rq file)")
+    return run_text(bind(query, params), engine=engine, dist=dist, endpoint=endpoint)

@@ -18,7 +18,7 @@ from rdflib.query import Result as QueryResult
 
 from ..graph import to_rdflib
 from ..query.catalogue import QueryError
-from ..query.engines import Result, run_oxigraph
+from ..query.engines import Result, load_dataset, run_oxigraph
 from ..query.parse import READ_ONLY, Rejected, parses_as_update, syntax_problem
 
 DEFAULT_TIME_LIMIT = 10.0
@@ -71,17 +71,13 @@ def no_network() -> None:
 
 
 def start_worker(nq: str, query_memory: int) -> None:
-    """The sandbox's set-up: the store in memory, its default graph the union of the named graphs,
-    no network, a bound on the memory it may take. The union is stored, not asked for per query
-    (pyoxigraph's union option would override a query's own FROM), so the engine alone reads the
-    dataset a query names."""
+    """The sandbox's set-up: the store in memory, its default graph the union of the named graphs
+    (licn.query.engines.load_dataset: pyoxigraph's union option would override a query's own FROM),
+    no network, a bound on the memory it may take."""
     # A query is stopped while pyoxigraph evaluates, outside the interpreter: a Python-level SIGTERM
     # handler would only run once the query ends, so SIGTERM ends the process at once.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    store = ox.Store()
-    store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
-    store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store])
-    _STORE["store"] = store
+    _STORE["store"] = load_dataset(nq)
     no_network()
     if query_memory > 0:
         with open("/proc/self/statm") as f:
