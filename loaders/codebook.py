@@ -4,7 +4,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 import re
 
-from .common import Context, Problem, Row, check_key, did_you_mean, label, unknown_sections, yaml_rows
+from .common import Context, Problem, Row, check_key, did_you_mean, label, unknown_fields, unknown_sections, yaml_rows
 from .vocab import LICN, WD, concept, scheme_iri, source_iri
 
 # section in codebook.yaml -> (concept prefix, class, scheme title); the scheme IRI is codebook#<section>
@@ -15,8 +15,14 @@ SCHEMES = {
     "theories": ("theory", LICN.TheoreticalLens, "Theoretical lenses"),
     "countries": ("country", LICN.Country, "Countries"),
     "care_settings": ("setting", LICN.CareSetting, "Care settings"),
+    "designs": ("design", LICN.StudyDesign, "Study designs"),
     "confidence": ("confidence", LICN.ConfidenceLevel, "Confidence levels"),
 }
+# What an entry may say: the fields every concept has, and those of mechanisms and countries.
+FIELDS = ("key", "label", "alt_label", "definition", "scope_note", "example", "definition_by", "definition_locator",
+          "source", "broader")
+SECTION_FIELDS = {"mechanisms": ("kind", "origin"), "countries": ("wikidata",)}
+DEFINED_BY = {"review": LICN.ReviewDefinition, "curator": LICN.CuratorDefinition}
 
 
 ORIGINS = ("table", "prose", "curator")
@@ -36,6 +42,26 @@ def _definition(section: str, row: Row, kinds: dict) -> str:
     if section == "countries":
         return f"{row.get('label')}, as a setting of studies (Wikidata {row.get('wikidata')})."
     return ""
+
+
+def _definition_notes(c, row: Row, problems: list[Problem]) -> list[tuple]:
+    """What a coder applies besides the definition: what the concept does not cover, an example, and
+    whose definition it is (the review's, at a locator, or the curators' own)."""
+    t = [(c, SKOS.scopeNote, Literal(row.get("scope_note"), lang="en"))] if row.get("scope_note") else []
+    if row.get("example"):
+        t.append((c, SKOS.example, Literal(row.get("example"), lang="en")))
+    by = row.get("definition_by")
+    if by and by not in DEFINED_BY:
+        problems.append(row.problem("definition_by", f"must be one of {', '.join(DEFINED_BY)}, not '{by}'"))
+    elif by:
+        t.append((c, LICN.definitionBy, DEFINED_BY[by]))
+    if by == "review" and not row.get("definition_locator"):
+        problems.append(row.problem("definition_locator", "a definition from the review needs the place in the review it comes from"))
+    if row.get("definition_locator"):
+        if by != "review":
+            problems.append(row.problem("definition_locator", "only a definition from the review has a locator in the review"))
+        t.append((c, LICN.definitionLocator, Literal(row.get("definition_locator"))))
+    return t
 
 
 def _broader_cycles(rows: list[Row], problems: list[Problem]) -> None:
@@ -92,6 +118,8 @@ def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tu
             triples += [(c, RDF.type, SKOS.Concept), (c, RDF.type, cls), (c, SKOS.inScheme, s),
                         (c, SKOS.prefLabel, Literal(text, lang="en")), (c, SKOS.notation, Literal(key)),
                         (c, SKOS.definition, Literal(definition, lang="en"))]
+            unknown_fields(row, FIELDS + SECTION_FIELDS.get(section, ()), problems)
+            triples += _definition_notes(c, row, problems)
             broader = row.get("broader")
             if section == "mechanisms":
                 if row.get("kind") not in ctx.concepts["kind"]:

@@ -282,6 +282,13 @@ def yaml_row(item: dict, file: str, problems: list[Problem], line: int = 1) -> R
     return row
 
 
+def unknown_fields(row: Row, known, problems: list[Problem]) -> None:
+    """A field of a YAML entry that the loader does not read is reported, as a CSV column would be."""
+    for name in row.data:
+        if not str(name).startswith("__") and name not in known:
+            problems.append(row.problem(str(name), f"unknown field{did_you_mean(str(name), known)}"))
+
+
 def unknown_sections(data: dict, known, file: str, problems: list[Problem]) -> None:
     """A top-level key of a YAML file that no loader reads would be dropped silently: a problem."""
     for key in data:

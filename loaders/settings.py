@@ -1,4 +1,4 @@
-"""settings.csv: the countries, places and care settings of studies and cited works."""
+"""settings.csv: the countries, places, care settings and designs of studies and cited works."""
 from rdflib import Literal
 from rdflib.namespace import DCTERMS
 
@@ -17,7 +17,7 @@ from .common import (
 from .vocab import LICN, instance
 
 REQUIRED = ("work", "sources", "status", "confidence")
-OPTIONAL = ("country", "care_settings", "place", "locator", "note")
+OPTIONAL = ("country", "care_settings", "place", "design", "locator", "note")
 
 
 def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Problem]]:
@@ -37,7 +37,8 @@ def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
         seen[skey] = row.line
         s = instance("setting", skey)
         t += typed(s, LICN.SettingStatement)
-        t += [label(s, f"Setting of {key}: {row.get('place') or row.get('country')}"), (s, LICN.aboutWork, w)]
+        t += [label(s, f"Setting of {key}: {row.get('place') or row.get('country') or 'country unknown'}"),
+              (s, LICN.aboutWork, w)]
         country = concept_ref(row, "country", "country", ctx, problems)
         if country is not None:
             t += [(s, LICN.country, country), (w, DCTERMS.spatial, country)]
@@ -45,6 +46,10 @@ def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
             ref = concept_ref(row, "care_settings", "setting", ctx, problems, value=setting)
             if ref is not None:
                 t += [(s, LICN.careSetting, ref), (w, LICN.careSetting, ref)]
+        for design in as_list(row.get("design")):
+            ref = concept_ref(row, "design", "design", ctx, problems, value=design)
+            if ref is not None:
+                t += [(s, LICN.studyDesign, ref), (w, LICN.studyDesign, ref)]
         if row.get("place"):
             t.append((s, LICN.place, Literal(row.get("place"))))
         t += provenance(s, row, ctx, problems)
