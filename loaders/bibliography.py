@@ -2,7 +2,7 @@
 
 Accepts the curated CSV (data/bibliography.csv) and, so that a reference manager's export can be
 dropped into data/, BibTeX (*.bib) and CSL-JSON (*.csl.json) files whose entries carry the same
-curation fields (licn-ref-no, licn-sources, licn-status, licn-confidence, licn-locator).
+curation fields (licn-ref-no, licn-sources, licn-status, licn-confidence, licn-locator, licn-study).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .common import (
     Row,
     as_list,
     check_text,
+    did_you_mean,
     read_text,
     integer,
     label,
@@ -47,7 +48,8 @@ from .vocab import (
 
 REQUIRED = ("key", "sources", "status", "confidence")
 COLUMNS = ("key", "ref_no", "type", "authors", "year", "title", "container", "volume", "issue", "pages",
-           "doi", "sources", "status", "inferred_fields", "confidence", "locator", "note", "lead", "cited_by_review")
+           "doi", "sources", "status", "inferred_fields", "confidence", "locator", "note", "lead", "cited_by_review",
+           "study")
 OPTIONAL = tuple(c for c in COLUMNS if c not in REQUIRED)
 # What a spreadsheet or a script writes for a number it does not have: never a volume, issue or page.
 NOT_NUMBERS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
@@ -155,10 +157,34 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
         for name in as_list(row.get("inferred_fields")):
             refs.append((i, LICN.inferredField, Literal(name)))
         refs += provenance(i, row, ctx, problems)
+    refs += _reports(rows, ctx, problems)
     for n in sorted(ctx.study_numbers):
         if n not in seen_numbers:
             studies.append(label(study_iri(n), f"Study cited as reference {n} (not identified)"))
     return {"references": refs, "studies": studies}, problems
+
+
+def _reports(rows: list[Row], ctx: Context, problems: list[Problem]) -> list[tuple]:
+    """The `study` column: a report of a study whose main report is another row. Studies, not reports,
+    are what the map counts (Cochrane Handbook 3.2), so the codings and screening of a report count
+    for its study (ctx.report_of)."""
+    t = []
+    main = {row.get("key"): row.get("study") for row in rows if row.get("study")}
+    for row in rows:
+        study = row.get("study")
+        if not study:
+            continue
+        if study == row.get("key"):
+            problems.append(row.problem("study", "a report names its own study: leave the column empty for a study's main report"))
+        elif study not in ctx.works:
+            problems.append(row.problem("study", f"unknown work '{study}' (not in the bibliography){did_you_mean(study, ctx.works)}"))
+        elif study in main:
+            problems.append(row.problem("study", f"'{study}' is itself a report of '{main[study]}': name the study's main report"))
+        else:
+            ctx.report_of[row.get("key")] = study
+            t.append((work_for(row.get("key"), ctx.work_numbers.get(row.get("key")), ctx), LICN.reportOf,
+                      work_for(study, ctx.work_numbers.get(study), ctx)))
+    return t
 
 
 def _initials(given: str) -> str:
@@ -254,7 +280,8 @@ def rows_from_bibtex(path: Path, label_: str) -> tuple[list[Row], list[Problem]]
             "sources": scalar.get("licn-sources", ""), "status": scalar.get("licn-status", ""),
             "confidence": scalar.get("licn-confidence", ""), "locator": scalar.get("licn-locator", ""),
             "note": scalar.get("note", ""), "inferred_fields": scalar.get("licn-inferred-fields", ""),
-            "cited_by_review": scalar.get("licn-cited-by-review", ""), "url": scalar.get("url", "")}))
+            "cited_by_review": scalar.get("licn-cited-by-review", ""), "study": scalar.get("licn-study", ""),
+            "url": scalar.get("url", "")}))
         problems += check_text(rows[-1])
     return rows, problems
 
@@ -322,7 +349,7 @@ def rows_from_ris(path: Path, label_: str) -> tuple[list[Row], list[Problem]]:
             "volume": str(record.get("volume", "")), "issue": str(record.get("number", "")), "pages": pages,
             "doi": record.get("doi", ""), "sources": curation.get("licn-sources", ""), "status": curation.get("licn-status", ""),
             "confidence": curation.get("licn-confidence", ""), "locator": curation.get("licn-locator", ""),
-            "cited_by_review": curation.get("licn-cited-by-review", ""),
+            "cited_by_review": curation.get("licn-cited-by-review", ""), "study": curation.get("licn-study", ""),
             "url": str(record.get("url") or (record.get("urls") or [""])[0])}))
         problems += check_text(rows[-1])
     return rows, problems
@@ -378,7 +405,8 @@ def rows_from_csl_json(path: Path, label_: str) -> tuple[list[Row], list[Problem
             "sources": "; ".join(sources) if isinstance(sources, list) and all(isinstance(s, str) for s in sources) else sources,
             "status": curation.get("status", ""), "confidence": curation.get("confidence", ""),
             "locator": curation.get("locator", ""), "note": item.get("note", ""),
-            "cited_by_review": curation.get("cited_by_review", ""), "url": item.get("URL", "")}
+            "cited_by_review": curation.get("cited_by_review", ""), "study": curation.get("study", ""),
+            "url": item.get("URL", "")}
         for name, value in fields.items():
             if isinstance(value, (dict, list)):
                 problems.append(Problem(label_, line, name, "must be a list of source keys (text)" if name == "sources" else

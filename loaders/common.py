@@ -73,6 +73,7 @@ class Context:
     works: set[str] = field(default_factory=set)
     work_numbers: dict[str, int] = field(default_factory=dict)  # bibliography key -> its reference number
     later_works: set[str] = field(default_factory=set)  # works the review does not cite
+    report_of: dict[str, str] = field(default_factory=dict)  # a report's key -> its study's main report
     curators: set[str] = field(default_factory=set)
     searches: set[str] = field(default_factory=set)
     screened: set[str] = field(default_factory=set)  # works a screening row includes

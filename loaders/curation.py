@@ -78,10 +78,13 @@ def load_curators(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
     return t, problems
 
 
-def _study(work: str, w, ctx: Context) -> list[tuple]:
-    """A work that a search included or a curator coded is a study of the field (a reviewed study
-    is typed as one where the review's record states it)."""
-    return [] if ctx.work_numbers.get(work) in ctx.study_numbers else [(w, RDF.type, LICN.Study)]
+def _study(work: str, ctx: Context) -> tuple[URIRef, list[tuple]]:
+    """The study a work reports (its main report; the work itself unless bibliography's `study` column
+    names another), and its typing: a work that a search included or a curator coded is a study of
+    the field (a reviewed study is typed as one where the review's record states it)."""
+    study = ctx.report_of.get(work, work)
+    w = work_for(study, ctx.work_numbers.get(study), ctx)
+    return w, ([] if ctx.work_numbers.get(study) in ctx.study_numbers else [(w, RDF.type, LICN.Study)])
 
 
 def load_searches(searches: list[Row], screening: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
@@ -122,9 +125,8 @@ def load_searches(searches: list[Row], screening: list[Row], ctx: Context) -> tu
             if work not in ctx.works:
                 problems.append(row.problem("work", f"an included candidate names its work in the bibliography; '{work}' is not there{did_you_mean(work, ctx.works)}"))
             else:
-                w = work_for(work, ctx.work_numbers.get(work), ctx)
-                t.append((d, LICN.screenedWork, w))
-                studies += _study(work, w, ctx)
+                t.append((d, LICN.screenedWork, work_for(work, ctx.work_numbers.get(work), ctx)))
+                studies += _study(work, ctx)[1]
                 ctx.screened.add(work)
         elif work:
             problems.append(row.problem("work", "an excluded candidate has no work"))
@@ -154,8 +156,10 @@ def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[
         if level is None or kind is None or mech is None:
             continue
         c = instance("coding", f"curator-{key}")
-        w = work_for(work, ctx.work_numbers.get(work), ctx)
-        studies += _study(work, w, ctx)
+        w, typing = _study(work, ctx)
+        studies += typing
+        if work in ctx.report_of:  # the coding counts for the study; it read this report
+            t.append((c, LICN.codedReport, work_for(work, ctx.work_numbers.get(work), ctx)))
         t += typed(c, LICN.Coding, LICN.CuratorCoding)
         t += [label(c, f"Curator coding of {work}: {row.get('mechanism')} ({row.get('level')} level, {row.get('kind')})"),
               (c, LICN.basis, LICN.CuratorBasis), (c, LICN.evidenceFrom, w), (c, LICN.level, level),

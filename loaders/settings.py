@@ -30,6 +30,8 @@ def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
             problems.append(row.problem("work", f"unknown work '{key}' (neither in the bibliography nor a reviewed study)"))
             continue
         w = work_for(key, number, ctx)
+        if key in ctx.report_of:  # where and how a study was done, whichever of its reports says so
+            w = work_for(ctx.report_of[key], ctx.work_numbers.get(ctx.report_of[key]), ctx)
         skey = f"{key}-{row.get('country') or 'unknown'}"
         if skey in seen:
             problems.append(row.problem("country", f"this work already has a setting in this country (line {seen[skey]})"))
@@ -38,7 +40,7 @@ def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
         s = instance("setting", skey)
         t += typed(s, LICN.SettingStatement)
         t += [label(s, f"Setting of {key}: {row.get('place') or row.get('country') or 'country unknown'}"),
-              (s, LICN.aboutWork, w)]
+              (s, LICN.aboutWork, work_for(key, number, ctx))]
         country = concept_ref(row, "country", "country", ctx, problems)
         if country is not None:
             t += [(s, LICN.country, country), (w, DCTERMS.spatial, country)]
