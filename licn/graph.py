@@ -15,6 +15,7 @@ from loaders import (
     curation,
     figures,
     review,
+    screening,
     settings,
     sources,
 )
@@ -90,9 +91,11 @@ def collect_layers(data_dir: Path = paths.DATA) -> tuple[dict[str, list[tuple]],
     take(codings.load_prose(read("prose_claims.csv", codings.CLAIM_REQUIRED, codings.CLAIM_OPTIONAL), ctx), "codings")
     take(curation.load_curators(read("curators.csv", curation.CURATOR_REQUIRED, curation.CURATOR_OPTIONAL,
                                      missing_ok=True), ctx), "curation")
-    take(curation.load_searches(read("searches.csv", curation.SEARCH_REQUIRED, curation.SEARCH_OPTIONAL, missing_ok=True),
-                                read("screening.csv", curation.SCREENING_REQUIRED, curation.SCREENING_OPTIONAL,
-                                     missing_ok=True), ctx))
+    take(screening.load_search_sources(read("search-sources.yaml", missing_ok=True), "search-sources.yaml", ctx), "curation")
+    take(screening.load_eligibility(read("eligibility.yaml", missing_ok=True), "eligibility.yaml", ctx), "curation")
+    take(screening.load_searches(read("searches.csv", screening.SEARCH_REQUIRED, screening.SEARCH_OPTIONAL, missing_ok=True),
+                                 read("screening.csv", screening.SCREENING_REQUIRED, screening.SCREENING_OPTIONAL,
+                                      missing_ok=True), ctx))
     take(curation.load_curator_codings(read_split("curator-codings", curation.CODING_REQUIRED, curation.CODING_OPTIONAL), ctx))
     take(figures.load_figures(read("figures.csv", figures.REQUIRED, figures.OPTIONAL), ctx), "figures")
     return layers, problems

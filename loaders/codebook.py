@@ -145,7 +145,7 @@ def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tu
             elif row.get("wikidata"):
                 triples.append((c, SKOS.exactMatch, WD[row.get("wikidata")]))
                 triples.append((c, PROV.wasDerivedFrom, source_iri("WIKIDATA")))
-            elif row.get("source"):
+            if row.get("source"):
                 if row.get("source") not in ctx.sources:
                     problems.append(row.problem("source", f"unknown source '{row.get('source')}'"))
                 else:

@@ -77,6 +77,9 @@ class Context:
     curators: set[str] = field(default_factory=set)
     searches: set[str] = field(default_factory=set)
     screened: set[str] = field(default_factory=set)  # works a screening row includes
+    excluded: dict[str, int] = field(default_factory=dict)  # works a screening row excludes -> its line
+    search_sources: set[str] = field(default_factory=set)
+    criteria: set[str] = field(default_factory=set)
 
 
 def read_text(path: Path, name: str) -> tuple[str, Problem | None]:

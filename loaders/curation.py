@@ -1,5 +1,5 @@
-"""The project's own curation: who curates (curators.csv), how studies beyond the review were found
-(searches.csv, screening.csv), and curator codings of studies (curator-codings*.csv).
+"""The project's own curation: who curates (curators.csv) and curator codings of studies
+(curator-codings*.csv); how studies beyond the review were found is in loaders/screening.py.
 
 A curator coding is a judgement the project makes, from a study's abstract or full text; it says
 who coded, when and from what, and it never stands in for what the review said."""
@@ -11,6 +11,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF
 
 from .bibliography import work_for
+from .screening import study_of
 from .common import (
     Context,
     Problem,
@@ -28,10 +29,6 @@ from .vocab import LICN, instance
 
 CURATOR_REQUIRED = ("key", "name", "type")
 CURATOR_OPTIONAL = ("orcid", "note")
-SEARCH_REQUIRED = ("key", "date", "where", "terms", "results_looked_at")
-SEARCH_OPTIONAL = ("note",)
-SCREENING_REQUIRED = ("search", "candidate", "decision", "reason")
-SCREENING_OPTIONAL = ("work",)
 CODING_REQUIRED = ("key", "work", "level", "kind", "mechanism", "curator", "coded_on", "coded_from",
                    "sources", "status", "confidence")
 CODING_OPTIONAL = ("theory", "locator", "note")
@@ -78,61 +75,6 @@ def load_curators(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
     return t, problems
 
 
-def _study(work: str, ctx: Context) -> tuple[URIRef, list[tuple]]:
-    """The study a work reports (its main report; the work itself unless bibliography's `study` column
-    names another), and its typing: a work that a search included or a curator coded is a study of
-    the field (a reviewed study is typed as one where the review's record states it)."""
-    study = ctx.report_of.get(work, work)
-    w = work_for(study, ctx.work_numbers.get(study), ctx)
-    return w, ([] if ctx.work_numbers.get(study) in ctx.study_numbers else [(w, RDF.type, LICN.Study)])
-
-
-def load_searches(searches: list[Row], screening: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
-    """The searches for studies beyond the review, and every candidate looked at with its decision."""
-    t, problems, studies = [], [], []
-    for key, row in unique_keys(searches, problems):
-        s = instance("search", key)
-        ctx.searches.add(key)
-        looked = integer(row, "results_looked_at", problems)
-        date = date_literal(row, "date", problems)
-        t += typed(s, LICN.LiteratureSearch, PROV.Activity)
-        t += [label(s, f"Search {key}: {row.get('terms')}"), (s, LICN.searchedIn, Literal(row.get("where"))),
-              (s, LICN.searchTerms, Literal(row.get("terms")))]
-        if date is not None:
-            t.append((s, DCTERMS.date, date))
-        if looked is not None:
-            t.append((s, LICN.resultsLookedAt, Literal(looked)))
-        if row.get("note"):
-            t.append((s, DCTERMS.description, Literal(row.get("note"), lang="en")))
-    counts: dict[str, int] = {}
-    for row in screening:
-        search = row.get("search")
-        if search not in ctx.searches:
-            problems.append(row.problem("search", f"unknown search '{search}' (not in searches.csv){did_you_mean(search, ctx.searches)}"))
-            continue
-        decision = row.get("decision")
-        if decision not in ("include", "exclude"):
-            problems.append(row.problem("decision", f"must be 'include' or 'exclude', not '{decision}'"))
-            continue
-        counts[search] = counts.get(search, 0) + 1
-        d = instance("screening", f"{search}-{counts[search]}")
-        t += typed(d, LICN.ScreeningDecision)
-        t += [label(d, f"{decision.capitalize()}d: {row.get('candidate')}"), (d, LICN.search, instance("search", search)),
-              (d, LICN.candidate, Literal(row.get("candidate"))), (d, LICN.decision, Literal(decision)),
-              (d, LICN.reason, Literal(row.get("reason"), lang="en"))]
-        work = row.get("work")
-        if decision == "include":
-            if work not in ctx.works:
-                problems.append(row.problem("work", f"an included candidate names its work in the bibliography; '{work}' is not there{did_you_mean(work, ctx.works)}"))
-            else:
-                t.append((d, LICN.screenedWork, work_for(work, ctx.work_numbers.get(work), ctx)))
-                studies += _study(work, ctx)[1]
-                ctx.screened.add(work)
-        elif work:
-            problems.append(row.problem("work", "an excluded candidate has no work"))
-    return {"curation": t, "studies": studies}, problems
-
-
 def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
     t, problems, studies = [], [], []
     for key, row in unique_keys(rows, problems):
@@ -155,8 +97,12 @@ def load_curator_codings(rows: list[Row], ctx: Context) -> tuple[dict[str, list[
         date = date_literal(row, "coded_on", problems)
         if level is None or kind is None or mech is None:
             continue
+        if work in ctx.excluded:
+            problems.append(row.problem("work", f"'{work}' is excluded by the screening (screening.csv:{ctx.excluded[work]}): "
+                                                "a study off the map has no codings"))
+            continue
         c = instance("coding", f"curator-{key}")
-        w, typing = _study(work, ctx)
+        w, typing = study_of(work, ctx)
         studies += typing
         if work in ctx.report_of:  # the coding counts for the study; it read this report
             t.append((c, LICN.codedReport, work_for(work, ctx.work_numbers.get(work), ctx)))
