@@ -48,6 +48,7 @@ class BuildResult:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
+    agreement: dict[str, dict[str, float]] = field(default_factory=dict)  # dimension -> statistic -> value
 
 
 def versions_dir(out: Path) -> Path:
@@ -147,6 +148,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                 problems.append("the violation checks found problems:\n" + "\n".join(failures))
             phases["checks"] = time.perf_counter() - t
             counts = {cls: _count_instances(store, cls) for cls in (LICN.Study, LICN.ReviewedStudy, LICN.Coding)}
+            agreement = _agreement(store)
             triples = len(store)
             staging = Path(tempfile.mkdtemp(prefix="build-", dir=folder))
             staging.chmod(0o755)
@@ -185,7 +187,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                 raise
         _tidy(out)
     return BuildResult(out=out, triples=triples, studies=counts[LICN.Study], reviewed=counts[LICN.ReviewedStudy],
-                       codings=counts[LICN.Coding],
+                       codings=counts[LICN.Coding], agreement=agreement,
                        seconds=time.perf_counter() - start, phases=phases, kept=kept)
 
 
@@ -228,6 +230,18 @@ def beside(function, *args, **kwargs):
 def _count_instances(store, cls) -> int:
     rows = store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}", use_default_graph_as_union=True)
     return int(next(iter(rows))["n"].value)
+
+
+def _agreement(store) -> dict[str, dict[str, float]]:
+    """The agreement between the coding passes that the build computed (licn:codingDimension)."""
+    rows = store.query("""PREFIX dqv: <http://www.w3.org/ns/dqv#> PREFIX licn: <https://w3id.org/licn/ontology#>
+        SELECT ?dimension ?metric ?value WHERE { ?m dqv:isMeasurementOf ?metric ; dqv:value ?value ;
+        licn:codingDimension ?dimension }""", use_default_graph_as_union=True)
+    found: dict[str, dict[str, float]] = {}
+    for row in rows:
+        statistic = "kappa" if row["metric"].value.endswith("Kappa") else "alpha"
+        found.setdefault(row["dimension"].value.rsplit("#", 1)[-1], {})[statistic] = float(row["value"].value)
+    return dict(sorted(found.items()))
 
 
 def _keep_previous_site(out: Path, staging: Path) -> list[str]:

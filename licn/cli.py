@@ -31,6 +31,10 @@ def cmd_build(args) -> int:
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
     print(f"built {result.out}/: {result.triples} triples, {result.studies} studies ({result.reviewed} reviewed), "
           f"{result.codings} codings; SHACL: conforms; checks: pass; {result.seconds:.2f} s ({phases})")
+    if result.agreement:
+        print("agreement between the coding passes (Cohen's kappa / Krippendorff's alpha): " + "; ".join(
+            f"{dimension} {v.get('kappa', float('nan')):.2f} / {v.get('alpha', float('nan')):.2f}"
+            for dimension, v in result.agreement.items()))
     if result.kept:
         print(f"kept from the previous build, not rebuilt: {', '.join(f'{args.out}/{name}/' for name in result.kept)}")
     return 0

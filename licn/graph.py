@@ -14,6 +14,7 @@ from loaders import (
     codings,
     curation,
     figures,
+    passes,
     review,
     screening,
     settings,
@@ -96,7 +97,12 @@ def collect_layers(data_dir: Path = paths.DATA) -> tuple[dict[str, list[tuple]],
     take(screening.load_searches(read("searches.csv", screening.SEARCH_REQUIRED, screening.SEARCH_OPTIONAL, missing_ok=True),
                                  read("screening.csv", screening.SCREENING_REQUIRED, screening.SCREENING_OPTIONAL,
                                       missing_ok=True), ctx))
-    take(curation.load_curator_codings(read_split("curator-codings", curation.CODING_REQUIRED, curation.CODING_OPTIONAL), ctx))
+    passes_data = read("coding-passes.yaml", missing_ok=True)
+    pass_codings = {"pass-1": read_split("curator-codings", passes.CODING_REQUIRED, passes.CODING_OPTIONAL),
+                    "pass-2": read_split("coding-pass-2", passes.CODING_REQUIRED, passes.CODING_OPTIONAL)}
+    take(passes.load_coding_passes(passes_data, "coding-passes.yaml", pass_codings,
+                                   read_split("reconciliation", passes.RECONCILED_REQUIRED, passes.RECONCILED_OPTIONAL),
+                                   ctx))
     take(figures.load_figures(read("figures.csv", figures.REQUIRED, figures.OPTIONAL), ctx), "figures")
     return layers, problems
 

@@ -27,6 +27,7 @@ BIBO = Vocabulary("http://purl.org/ontology/bibo/")
 SCHEMA = Vocabulary("https://schema.org/")
 VOID = Vocabulary("http://rdfs.org/ns/void#")
 DCAT = Vocabulary("http://www.w3.org/ns/dcat#")
+DQV = Vocabulary("http://www.w3.org/ns/dqv#")
 SH = Vocabulary("http://www.w3.org/ns/shacl#")
 WD = Vocabulary("http://www.wikidata.org/entity/")
 VCARD = Vocabulary("http://www.w3.org/2006/vcard/ns#")
@@ -35,7 +36,7 @@ LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 PREFIXES = {
     "licn": LICN, "cb": CB, "id": ID, "fabio": FABIO, "biro": BIRO, "cito": CITO, "bibo": BIBO,
     "dcterms": DCTERMS, "foaf": FOAF, "owl": OWL, "prov": PROV, "rdf": RDF, "rdfs": RDFS,
-    "skos": SKOS, "xsd": XSD, "void": VOID, "dcat": DCAT, "sh": SH, "schema": SCHEMA, "wd": WD, "vcard": VCARD,
+    "skos": SKOS, "xsd": XSD, "void": VOID, "dcat": DCAT, "dqv": DQV, "sh": SH, "schema": SCHEMA, "wd": WD, "vcard": VCARD,
 }
 
 LAYERS = ("ontology", "codebook", "review", "references", "studies", "codings", "curation", "figures", "agenda", "catalogue")

@@ -34,6 +34,23 @@ CODINGS = [
 ]
 
 
+def code_twice(home, codings: list[str], coder_b: str = "licn-coder-b") -> None:
+    """The README's steps 2 and 3 for coding rows of the first pass: the same codings made by a second
+    pass, the studies read by both passes, and every coding agreed in the reconciliation."""
+    data = home / "data"
+    works = sorted({row.split(",")[1] for row in codings})
+    passes = (data / "coding-passes.yaml").read_text(encoding="utf-8")
+    (data / "coding-passes.yaml").write_text(passes.replace("read: [", "read: [" + ", ".join(works) + ", "), encoding="utf-8")
+    second = [row.replace(row.split(",")[0], row.split(",")[0] + "-b", 1).replace(",licn-curators,", f",{coder_b},")
+              for row in codings]
+    with open(data / "coding-pass-2.csv", "a", encoding="utf-8") as sheet:
+        sheet.write("\n".join(second) + "\n")
+    settled = [",".join([row.split(",")[0] + "-r", *row.split(",")[1:5], row.split(",")[0], row.split(",")[0] + "-b",
+                         "agreed", "", "medium", "licn-reconciler", "2026-12-06"]) for row in codings]
+    with open(data / "reconciliation.csv", "a", encoding="utf-8") as sheet:
+        sheet.write("\n".join(settled) + "\n")
+
+
 def rows(path):
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
@@ -49,6 +66,7 @@ def test_adding_a_study_as_the_readme_says(tmp_path, dist):
     (home / "data" / "new-studies.bib").write_text(BIBTEX, encoding="utf-8")
     with open(home / "data" / "curator-codings.csv", "a", encoding="utf-8") as sheet:
         sheet.write("\n".join(CODINGS) + "\n")
+    code_twice(home, CODINGS)
     out = tmp_path / "dist"
     run = subprocess.run([sys.executable, "-m", "licn.cli", "build", "--out", str(out)],
                          env=dict(os.environ, LICN_HOME=str(home)), capture_output=True, text=True)

@@ -10,6 +10,8 @@ import sys
 
 from licn import paths
 
+from test_add_a_study import code_twice
+
 BIBTEX = """
 @article{example-2024-leading,
   author = {Doe, Jane A. and Roe, Richard},
@@ -60,6 +62,7 @@ def test_two_reports_of_one_study_count_once(tmp_path, dist):
     (home / "data" / "new-studies.bib").write_text(BIBTEX, encoding="utf-8")
     with open(home / "data" / "curator-codings.csv", "a", encoding="utf-8") as sheet:
         sheet.write("\n".join(CODINGS) + "\n")
+    code_twice(home, CODINGS)
     out = tmp_path / "dist"
     run = subprocess.run([sys.executable, "-m", "licn.cli", "build", "--out", str(out)],
                          env=dict(os.environ, LICN_HOME=str(home)), capture_output=True, text=True)
