@@ -40,7 +40,7 @@ from ..query.results import format_result
 
 DPI = 150
 # Figure sizes in inches: PNG pixels are SIZE * DPI, SVG points are SIZE * 72.
-SIZES = {"evidence-map": (11.0, 7.5), "publication-years": (10.0, 6.5), "theories": (9.0, 5.0)}
+SIZES = {"evidence-map": (11.0, 7.5), "publication-years": (10.0, 6.5), "theories": (9.0, 5.0), "prisma-flow": (11.0, 8.5)}
 SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 RC_PARAMS = {
     # text stays text in the SVG (searchable, selectable and much faster to write than glyph paths)
@@ -63,7 +63,7 @@ CONFIDENCE_ORDER = ["high", "medium-high", "medium", "low-medium", "low"]
 # the CSV files beside the figures that are a stored query's result as it is (the maps' CSVs depend on the scope)
 CSV_QUERIES = {"evidence-map-totals": "figure-table1-totals", "publication-years": "publication-years",
                "publication-years-since-2009": "since-2009", "theories": "studies-per-theory",
-               "mechanism-network": "mechanism-network"}
+               "mechanism-network": "mechanism-network", "prisma-flow": "prisma-flow"}
 
 TEMPLATES = Path(__file__).with_name("templates") / "figures"
 
@@ -91,7 +91,7 @@ class Data:
 # ---------------------------------------------------------------------------------------- data
 
 FIGURE_QUERIES = ("evidence-gaps", "figure-map-codings", "figure-table1-totals", "coverage",
-                  "publication-years", "since-2009", "studies-per-theory", "mechanism-network")
+                  "publication-years", "since-2009", "studies-per-theory", "mechanism-network", "prisma-flow")
 SCOPED = ("evidence-gaps", "cell-items", "figure-map-codings")  # the queries that take scope=review|all
 
 
@@ -222,6 +222,13 @@ def network_caption(data: Data) -> str:
     return text + " Claims without cited references (outcomes) have no lines."
 
 
+def prisma_caption(data: Data) -> str:
+    return ("The flow of the update of the map beside the review as its previous studies (PRISMA 2020 for updated "
+            "reviews). Every number is a count of the stored query prisma-flow over the searches and screening "
+            "decisions of the data; the review's own numbers are the figures it reports. A study with several "
+            "reports counts once.")
+
+
 def figure_infos(data: Data, extended: Data) -> dict[str, FigureInfo]:
     """What each figure shows, in the order of figures.json; the extended map only if curators coded studies."""
     figures = [
@@ -235,6 +242,8 @@ def figure_infos(data: Data, extended: Data) -> dict[str, FigureInfo]:
          theories_caption(data), [".svg", ".png", ".csv"], ["studies-per-theory"]),
         ("mechanism-network", "Network of levels, mechanisms and studies", network_caption(data),
          [".html", ".csv"], ["mechanism-network", "cell-items"]),
+        ("prisma-flow", "PRISMA 2020 flow of the living update", prisma_caption(data),
+         [".svg", ".png", ".csv"], ["prisma-flow"]),
     ]
     cells = extended.dicts("evidence-gaps")
     if any(_int(c["curator_occurrences"]) for c in cells):
@@ -276,6 +285,60 @@ def _save(fig, out: Path, info: FigureInfo, caption_width: int, caption_size: fl
     fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None, "Title": info.title})
     (out / f"{info.name}.png").write_bytes(png.getvalue())
     return svg
+
+
+def prisma_boxes(data: Data) -> dict[int, list[tuple[str, int]]]:
+    """The prisma-flow query's rows by box order: [(part, count)]."""
+    boxes: dict[int, list[tuple[str, int]]] = {}
+    for row in data.dicts("prisma-flow"):
+        boxes.setdefault(_int(row["order"]), []).append((row["part"] or "", _int(row["count"])))
+    return boxes
+
+
+def draw_prisma_flow(data: Data, out: Path, info: FigureInfo) -> None:
+    """The flow diagram: the previous review on the left, the update's identification, screening and
+    inclusion in the middle, what was removed at each step on the right, the map's studies below."""
+    boxes = prisma_boxes(data)
+
+    def total(order: int) -> int:
+        return sum(n for _, n in boxes.get(order, []))
+
+    def box(ax, x, y, w, h, text, face="#ffffff"):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.005", facecolor=face, edgecolor="#555555"))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=8.6, wrap=True)
+
+    def arrow(ax, x1, y1, x2, y2):
+        ax.annotate("", xy=(x2, y2), xytext=(x1, y1), arrowprops={"arrowstyle": "-|>", "color": "#555555"})
+
+    from matplotlib.patches import FancyBboxPatch
+    fig = _new_figure("prisma-flow", info.title)
+    ax = fig.add_axes((0.02, 0.14, 0.96, 0.76))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    sources = "\n".join(f"{part}: {n}" for part, n in boxes.get(3, []))
+    criteria = "\n".join(f"{textwrap.shorten(part, 48)}: {n}" for part, n in boxes.get(10, []))
+    box(ax, 0.0, 0.80, 0.22, 0.14, f"Previous studies\nThe review's search:\n{total(1)} records (reported)", "#eef3f8")
+    box(ax, 0.0, 0.30, 0.22, 0.14, f"Studies included in\nthe review: {total(2)}\n(reported)", "#eef3f8")
+    box(ax, 0.27, 0.80, 0.36, 0.14, f"Records identified: {total(3)}\n{sources}")
+    box(ax, 0.68, 0.80, 0.32, 0.14, f"Duplicate records removed: {total(4)}")
+    box(ax, 0.27, 0.62, 0.36, 0.10, f"Records screened (title and abstract): {total(5)}")
+    box(ax, 0.68, 0.62, 0.32, 0.10, f"Records excluded: {total(6)}")
+    box(ax, 0.27, 0.46, 0.36, 0.10, f"Reports sought for retrieval: {total(7)}")
+    box(ax, 0.68, 0.46, 0.32, 0.10, f"Reports not retrieved: {total(8)}")
+    box(ax, 0.27, 0.28, 0.36, 0.10, f"Reports assessed for eligibility: {total(9)}")
+    box(ax, 0.68, 0.22, 0.32, 0.18, f"Reports excluded: {total(10)}\n{criteria}")
+    box(ax, 0.27, 0.10, 0.36, 0.12, f"New studies included: {total(12)}\n(reports: {total(11)})", "#eef8ee")
+    box(ax, 0.0, 0.10, 0.22, 0.12, f"Included by other means\n(works the review cites\nwithout a number): {total(13)}")
+    box(ax, 0.27, -0.06, 0.73, 0.09, f"Studies of the map in all: {total(14)}", "#eef8ee")
+    for y1, y2 in ((0.80, 0.72), (0.62, 0.56), (0.46, 0.38), (0.28, 0.22)):
+        arrow(ax, 0.45, y1, 0.45, y2)
+    for y in (0.87, 0.67, 0.51):
+        arrow(ax, 0.63, y, 0.68, y)
+    arrow(ax, 0.63, 0.33, 0.68, 0.31)
+    arrow(ax, 0.11, 0.80, 0.11, 0.44)
+    arrow(ax, 0.45, 0.10, 0.45, 0.03)
+    _save(fig, out, info, caption_width=150)
 
 
 def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> str:
@@ -632,6 +695,7 @@ def write_figures(dist: Path, out: Path) -> None:
             write_evidence_map_html(scoped, out, svg, infos[name], other)
         draw_publication_years(data, out, infos["publication-years"])
         draw_theories(data, out, infos["theories"])
+        draw_prisma_flow(data, out, infos["prisma-flow"])
     network = infos["mechanism-network"]
     _render(out / "mechanism-network.html", "mechanism-network.html", title=network.title, caption=network.caption,
             **network_layout(data))
