@@ -109,7 +109,12 @@ EXPECTED = {
     "mechanism-network": lambda r: len(r) == 100 and cell(r, reference=95, mechanism="nurturing linkages")["level"] == "network",
     "changes-since-review": lambda r: len(r) == 12 and cell(r, level="network", kind="outcomes")["review_gap"] == "empty as published" and all(x["extended_studies"] >= x["review_studies"] for x in r),
     "studies": lambda r: len(r) > 100 and len([x for x in r if x["reviewed"]]) == 73 and all(x["label"] for x in r),
-    "codings": lambda r: len(r) == 196 and {x["basis"] for x in r} == {"table", "prose", "curator"} and all(x["curator"] for x in r if x["basis"] == "curator"),
+    "coder-agreement": lambda r: len(r) == 6 and all(0 < x["value"] <= 1 and x["studies"] == 45 for x in r)
+        and {x["dimension"] for x in r} == {"Levels of analysis", "Kinds of leadership mechanism", "Leadership mechanisms"},
+    "coding-disagreements": lambda r: len(r) == 85 and {x["decision"] for x in r} == {"resolved", "dropped"}
+        and all(x["reason"] and (x["pass_1"] or x["pass_2"]) for x in r),
+    "prisma-flow": lambda r: cell(r, order=2)["count"] == 73 and cell(r, order=1)["count"] == 365 and cell(r, order=14)["count"] == 117,
+    "codings": lambda r: len(r) == 291 and {x["basis"] for x in r} == {"table", "prose", "curator"} and all(x["curator"] for x in r if x["basis"] == "curator"),
     "bibliography": lambda r: len(r) >= 70 and cell(r, key="ref-58")["reference"] == 58 and all(x["key"] for x in r),
     "sources": lambda r: cell(r, source="SEED")["seen"] > 50 and all(x["statements"] > 0 for x in r),
 }
