@@ -66,7 +66,7 @@ def one(rows, **match):
 def test_build_writes_every_figure_with_its_data(figures):
     manifest = json.loads((figures / "figures.json").read_text(encoding="utf-8"))
     assert [f["name"] for f in manifest] == ["evidence-map", "publication-years", "theories", "mechanism-network",
-                                            "evidence-map-extended"]
+                                            "prisma-flow", "evidence-map-extended"]
     for name in ("evidence-map.svg", "evidence-map.png", "evidence-map.html", "evidence-map.csv",
                  "publication-years.svg", "publication-years.png", "publication-years.csv",
                  "theories.svg", "theories.png", "theories.csv",

@@ -57,9 +57,9 @@ DAMAGE = {  # what is removed from or added to the real data, and the node pysha
     "a source loses its title": ("-", "<https://w3id.org/licn/id/source/ijic>", "<http://purl.org/dc/terms/title>"),
     "a study gets a second entry": ("+", "<https://w3id.org/licn/id/study/ref-58> "
                                     "<https://w3id.org/licn/ontology#studyEntry> <https://w3id.org/licn/id/reference/59> ."),
-    "a curator coding loses its curator": ("-", "<https://w3id.org/licn/id/coding/curator-bell-2022-role-1>",
+    "a curator coding loses its curator": ("-", "<https://w3id.org/licn/id/coding/curator-bell-2022-role-r1>",
                                            "<http://www.w3.org/ns/prov#wasAttributedTo>"),
-    "a confidence outside the scheme": ("+", "<https://w3id.org/licn/id/coding/curator-bell-2022-role-1> "
+    "a confidence outside the scheme": ("+", "<https://w3id.org/licn/id/coding/curator-bell-2022-role-r1> "
                                         "<https://w3id.org/licn/ontology#confidence> <https://w3id.org/licn/codebook#level-policy> ."),
     "a DOI that is not one": ("+", "<https://w3id.org/licn/id/study/ref-58> <http://purl.org/ontology/bibo/doi> \"doi 58\" ."),
 }
