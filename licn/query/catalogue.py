@@ -16,6 +16,7 @@ from .. import paths
 
 HEADER_RE = re.compile(r"^#\s*(title|description|param|unordered):\s*(.*)$")
 PARAM_RE = re.compile(r"^(\S+)\s*(.*?)\s*(?:\(default:\s*(.*)\))?\s*$")
+CHOICES_RE = re.compile(r"^one of ([\w-]+(?:, [\w-]+)+):")
 # What a SPARQL string literal must escape: the backslash, the quote and line breaks.
 STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
@@ -30,6 +31,12 @@ class Param:
     name: str
     description: str
     default: str = ""
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The values a parameter takes, where its description starts "one of A, B:"; any value otherwise."""
+        found = CHOICES_RE.match(self.description)
+        return tuple(v.strip() for v in found[1].split(",")) if found else ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,10 @@ def bind(query: StoredQuery, values: dict[str, str] | None = None) -> str:
                          f"(it takes: {', '.join(sorted(known)) or 'none'})")
     if not query.params:
         return query.text
+    for param in query.params:
+        if param.choices and param.name in values and values[param.name] not in param.choices:
+            raise QueryError(f"query '{query.name}': {param.name} must be one of {', '.join(param.choices)}, "
+                             f"not '{values[param.name]}'")
     literals = {p.name: sparql_string(str(values.get(p.name, p.default))) for p in query.params}
     # one pass over the stored text: a value is never read again, so "$kind" inside a value stays text
     names = "|".join(sorted(map(re.escape, literals), key=len, reverse=True))
