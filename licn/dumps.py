@@ -37,6 +37,7 @@ DUMPS = (
     Dump("licn.jsonld", "application/ld+json", "JSON-LD, expanded, all layers together"),
 )
 PREFIX_IRIS = {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"  # DCAT-AP 3: a media type is this IRI
 
 
 def sort_lines(path: Path) -> None:
@@ -164,7 +165,8 @@ def void_graph(store: ox.Store, out: Path, about: dict) -> Graph:
         dist = ID[f"dataset/licn-kg/dump/{dump.name}"]
         g += [(d, DCAT.distribution, dist), (d, VOID.dataDump, URIRef(BASE + "dumps/" + dump.name)),
               (dist, RDF.type, DCAT.Distribution), (dist, DCAT.downloadURL, URIRef(BASE + "dumps/" + dump.name)),
-              (dist, DCAT.mediaType, Literal(dump.media)), (dist, DCTERMS.license, LICENCE),
+              (dist, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + dump.media)), (dist, DCTERMS.format, Literal(dump.media)),
+              (dist, DCAT.accessURL, URIRef(BASE + "dumps/")), (dist, DCTERMS.license, LICENCE),
               (dist, DCTERMS.title, Literal(dump.label, lang="en")),
               (dist, DCAT.byteSize, Literal((out / dump.name).stat().st_size, datatype=XSD.nonNegativeInteger))]
     return g

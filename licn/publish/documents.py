@@ -589,6 +589,10 @@ class Documents:
                 **{name: self.text(review, vocab.BIBO[name]) for name in ("volume", "issue", "number", "doi")},
                 "venue": "International Journal of Integrated Care"}
 
+    def _agent_name(self, subject, predicate: str) -> str:
+        agent = self.value(subject, predicate)
+        return self.label(agent) if agent is not None else "LICN-KG team"
+
     def dataset_jsonld(self, downloads: list[dict], citation: dict) -> str:
         """schema.org Dataset markup for dataset search engines."""
         d = self.dataset
@@ -599,7 +603,10 @@ class Documents:
             "license": LICENCE, "version": __version__, "isAccessibleForFree": True,
             "keywords": ["integrated care", "integrated care networks", "leadership", "literature review",
                          "evidence map", "knowledge graph", "linked data"],
-            "creator": {"@type": "Organization", "name": "LICN-KG team"},
+            "creator": {"@type": "Organization", "name": self._agent_name(d, vocab.DCTERMS.creator)},
+            "publisher": {"@type": "Organization", "name": self._agent_name(d, vocab.DCTERMS.publisher)},
+            "datePublished": self.text(d, vocab.DCTERMS.issued) or None,
+            "dateModified": self.text(d, vocab.DCTERMS.modified) or None,
             "isBasedOn": f"https://doi.org/{citation['doi']}" if citation.get("doi") else None,
             "citation": ("{authors} ({year}). {title}. {venue}, {volume}({issue}):{number}. "
                          "https://doi.org/{doi}".format(**citation)) if citation else None,

@@ -23,13 +23,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
-from loaders.vocab import BASE
+from loaders.vocab import BASE, LICENCE
 
 from .. import paths
 from ..lease import hold
@@ -84,6 +85,16 @@ def limit_log_rate() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, LogRate) for f in logger.filters):
             logger.addFilter(LogRate())
+
+
+def signposts(cite_as: str, described_by: str, described_media: str, kind: str,
+              items: list[tuple[str, str]] = ()) -> str:
+    """FAIR Signposting (signposting.org) as one Link header: the IRI to cite, a description in RDF,
+    the licence, the schema.org type and, for the dataset, its items (the dumps)."""
+    links = [f'<{cite_as}>; rel="cite-as"', f'<{described_by}>; rel="describedby"; type="{described_media}"',
+             f'<{LICENCE}>; rel="license"', f'<{kind}>; rel="type"']
+    links += [f'<{href}>; rel="item"; type="{media}"' for href, media in items]
+    return ", ".join(links)
 
 
 def _text(message: str, status: int, **headers) -> Response:
@@ -189,7 +200,11 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     async def landing(request: Request) -> Response:
         if best_type(request.headers.get("accept"), [("text/html", "html"), ("text/turtle", "ttl")]) == "ttl":
             return RedirectResponse("/.well-known/void", status_code=303, headers={"Vary": "Accept"})
-        return html(docs.landing(downloads, evidence_map, live=True), vary=True)
+        response = html(docs.landing(downloads, evidence_map, live=True), vary=True)
+        response.headers["Link"] = signposts(docs.base + "id/dataset/licn-kg", "/.well-known/void", "text/turtle",
+                                             "https://schema.org/Dataset",
+                                             items=[(f"/dumps/{d['name']}", d["media"]) for d in downloads])
+        return response
 
     async def vendored(request: Request) -> Response:
         name = request.path_params["name"]
@@ -317,7 +332,9 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         stem, dot, suffix = path.rpartition(".")
         if dot and suffix in FORMATS and path not in resources:  # an IRI may itself end in .ttl
             if stem in resources:
-                return Response(rendered(stem, suffix), media_type=FORMATS[suffix][0], headers={"Vary": "Accept"})
+                return Response(rendered(stem, suffix), media_type=FORMATS[suffix][0], headers={
+                    "Vary": "Accept", "Link": signposts(docs.base + stem, f"/{stem}.ttl", "text/turtle",
+                                                        "https://schema.org/Thing")})
             if suffix == "html" and stem in lists:
                 return html(docs.html(stem, live=True))
         elif path in resources:
@@ -351,11 +368,12 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         Route("/.well-known/void", void), Route("/dumps/{name}", dump), Route("/figures/{name}", figure),
         Route("/queries/{name}", query_page), Route("/{path:path}", document),
     ]
+    gzip = Middleware(GZipMiddleware, minimum_size=1024)  # text: pages, YASGUI, dumps, results
     cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                       allow_headers=["Accept", "Content-Type"], max_age=86400)
     handlers = {HTTPException: http_error, QueryError: refused, Rejected: refused, ClientGone: refused,
                 Exception: internal_error}
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors], exception_handlers=handlers)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors, gzip], exception_handlers=handlers)
     app.state.base = base
     return app
 
