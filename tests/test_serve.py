@@ -152,6 +152,9 @@ def test_unknown_paths_are_404(client, path):
     response = client.get(path)
     assert response.status_code == 404
     no_trace(response.text)
+    page = client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<nav" in page.text and "Not found" in page.text and "<footer>" in page.text
 
 
 def test_wrong_method_is_405(client):

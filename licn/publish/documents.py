@@ -629,6 +629,11 @@ class Documents:
                                 evidence_map=evidence_map, kinds=[(k, KIND_TITLES.get(k, k)) for k in self.kinds],
                                 dataset_jsonld=self.dataset_jsonld(downloads, citation), queries=len(self.catalogue))
 
+    def error_page(self, status: int, message: str, path: str = "", live: bool = False) -> str:
+        """A 404 or 400 answer for people: the site's frame, what went wrong, where to go instead."""
+        title = {404: "Not found", 400: "This request cannot be answered"}.get(status, "Error")
+        return self.render_page("error.html", path, live=live, title=title, message=message)
+
     def dumps_page(self, downloads: list[dict], live: bool = False) -> str:
         return self.render_page("dumps.html", "dumps/index", live=live, title="Downloads", downloads=downloads)
 

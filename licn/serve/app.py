@@ -209,13 +209,13 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     async def vendored(request: Request) -> Response:
         name = request.path_params["name"]
         if name not in paths.VENDORED or not (paths.VENDOR / paths.VENDORED[name]).is_file():
-            return _text(f"not found: /vendor/{name}", 404)
+            return not_found(request, f"not found: /vendor/{name}")
         media = "text/css" if name.endswith(".css") else "text/javascript"
         return FileResponse(paths.VENDOR / paths.VENDORED[name], media_type=media)
 
     async def void(request: Request) -> Response:
         if not (dist / "void.ttl").exists():
-            return _text("the VoID description has not been built", 404)
+            return not_found(request, "the VoID description has not been built")
         return FileResponse(dist / "void.ttl", media_type="text/turtle; charset=utf-8")
 
     async def dump(request: Request) -> Response:
@@ -223,13 +223,13 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         if name == "index.html":
             return fixed["/dumps"]()
         if name not in dump_media:
-            return _text(f"no dump named {name}", 404)
+            return not_found(request, f"no dump named {name}")
         return FileResponse(dist / name, media_type=dump_media[name])
 
     async def figure(request: Request) -> Response:
         name = request.path_params["name"]
         if not NAME_RE.match(name) or not (figures / name).is_file():
-            return _text(f"no figure named {name}", 404)
+            return not_found(request, f"no figure named {name}")
         return FileResponse(figures / name)
 
     async def query_page(request: Request) -> Response:
@@ -242,7 +242,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         if dot and suffix in ("html", "rq", *DOWNLOADS):
             name, download = stem, (download or (suffix if suffix in DOWNLOADS else None))
         if name not in catalogue:
-            return _text(f"no stored query named {name} (see /queries)", 404)
+            return not_found(request, f"no stored query named {name} (see /queries)")
         if suffix == "rq" and dot:
             return Response(catalogue[name].text, media_type="application/sparql-query")
         if download is not None:
@@ -345,12 +345,18 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
             return RedirectResponse(f"/{path}.{key}", status_code=303, headers={"Vary": "Accept"})
         elif path in lists:
             return RedirectResponse(f"/{path}.html", status_code=303)
-        return _text(f"not found: /{path}", 404)
+        return not_found(request, f"not found: /{path}")
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404:
-            return _text(f"not found: {request.url.path}", 404)
+            return not_found(request, f"not found: {request.url.path}")
         return _text(exc.detail or "the request cannot be answered", exc.status_code)
+
+    def not_found(request: Request, message: str) -> Response:
+        """A 404 in the site's frame for a browser, in plain text for everyone else."""
+        if best_type(request.headers.get("accept"), [("text/plain", "text"), ("text/html", "html")]) == "html":
+            return html(docs.error_page(404, message, live=True), 404)
+        return _text(message, 404)
 
     async def refused(request: Request, exc: Exception) -> Response:
         """A bad stored-query parameter (QueryError), a query refused (Rejected) or a client gone."""
