@@ -13,7 +13,7 @@ from . import paths
 
 EXIT_USAGE = 2
 # The commands whose cmd_<command> lives in a module of its own, imported only when that command runs.
-ELSEWHERE = {"serve": "licn.serve.app", "push": "licn.push", "figures": "licn.publish.figures"}
+ELSEWHERE = {"serve": "licn.serve.app", "push": "licn.push", "figures": "licn.publish.figures", "diff": "licn.diff"}
 
 
 def cmd_build(args) -> int:
@@ -150,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("figures", help="draw the evidence gap map and the other figures from the built graph")
     p.add_argument("--dist", default=str(paths.DIST))
     p.add_argument("--out", default=None, help="folder for the figures (default: DIST/figures)")
+
+    p = sub.add_parser("diff", help="what changed between two releases: two built dist/ folders or two .nq dumps")
+    p.add_argument("old")
+    p.add_argument("new")
 
     args = parser.parse_args(argv)
     if args.command not in ("serve", "push"):  # these outlive a peer that hangs up: a client, or the store

@@ -85,3 +85,17 @@ def test_adding_a_study_as_the_readme_says(tmp_path, dist):
     assert after[("network", "outcomes")] == before[("network", "outcomes")] + 1
     assert {k: v for k, v in after.items() if k not in (("network", "activities"), ("network", "outcomes"))} == \
            {k: v for k, v in before.items() if k not in (("network", "activities"), ("network", "outcomes"))}
+
+    changes = subprocess.run([sys.executable, "-m", "licn.cli", "diff", str(dist), str(out)], capture_output=True,
+                             text=True, timeout=300).stdout.splitlines()
+    work = "https://w3id.org/licn/id/work/example-2024-leading"
+    assert [line for line in changes if line.startswith("study ")] == [f"study added: {work}"]
+    assert sorted(line for line in changes if line.startswith("coding ")) == [
+        "coding added: https://w3id.org/licn/id/coding/curator-example-2024-leading-1-r",
+        "coding added: https://w3id.org/licn/id/coding/curator-example-2024-leading-2-r"]
+    assert [line for line in changes if line.startswith("map cell ")] == [
+        f"map cell network x activities (as extended): {before[('network', 'activities')]} -> "
+        f"{after[('network', 'activities')]} studies",
+        f"map cell network x outcomes (as extended): {before[('network', 'outcomes')]} -> {after[('network', 'outcomes')]} studies"]
+    assert {line.split(":")[0] for line in changes if line.startswith("layer ")} <= {  # review: its source record
+        "layer codings", "layer curation", "layer references", "layer review", "layer studies"}

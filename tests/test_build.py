@@ -100,6 +100,9 @@ def test_two_builds_in_separate_processes_are_byte_identical(tmp_path):
         outs.append(snapshot(out))
     assert outs[0].keys() == outs[1].keys()
     assert [k for k in outs[0] if outs[0][k] != outs[1][k]] == []
+    done = subprocess.run(LICN_CLI + ["diff", str(tmp_path / "dist0"), str(tmp_path / "dist1")], capture_output=True,
+                          text=True, timeout=300)
+    assert (done.returncode, done.stdout) == (0, "no change: the two releases hold the same statements\n")
 
 
 def test_a_failed_build_leaves_dist_untouched(tmp_path, dist):
