@@ -59,18 +59,25 @@ def cells(path):
     return {(r["level"], r["kind"]): int(r["studies"]) for r in rows(path)}
 
 
-def test_adding_a_study_as_the_readme_says(tmp_path, dist):
+def build_with(tmp_path, bibtex: str, codings: list[str]):
+    """A copy of the project with the entries of bibtex in data/ and their codings made and reconciled as
+    the README says, built into tmp_path/dist: (home, out)."""
     home = tmp_path / "home"
     for folder in ("data", "ontology", "queries"):
         shutil.copytree(paths.ROOT / folder, home / folder)
-    (home / "data" / "new-studies.bib").write_text(BIBTEX, encoding="utf-8")
+    (home / "data" / "new-studies.bib").write_text(bibtex, encoding="utf-8")
     with open(home / "data" / "curator-codings.csv", "a", encoding="utf-8") as sheet:
-        sheet.write("\n".join(CODINGS) + "\n")
-    code_twice(home, CODINGS)
+        sheet.write("\n".join(codings) + "\n")
+    code_twice(home, codings)
     out = tmp_path / "dist"
     run = subprocess.run([sys.executable, "-m", "licn.cli", "build", "--out", str(out)],
                          env=dict(os.environ, LICN_HOME=str(home)), capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+    return home, out
+
+
+def test_adding_a_study_as_the_readme_says(tmp_path, dist):
+    home, out = build_with(tmp_path, BIBTEX, CODINGS)
 
     page = out / "site" / "id" / "work" / "example-2024-leading.html"
     assert page.exists() and "Leading an integrated care network" in page.read_text(encoding="utf-8")

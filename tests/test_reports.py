@@ -10,7 +10,7 @@ import sys
 
 from licn import paths
 
-from test_add_a_study import code_twice
+from test_add_a_study import build_with, cells, rows
 
 BIBTEX = """
 @article{example-2024-leading,
@@ -43,30 +43,12 @@ CODINGS = [CODING.format(key="example-2024-leading-1", work="example-2024-leadin
                          mechanism="network-outcomes", source="EXAMPLE-2025-LEADING")]
 
 
-def rows(path):
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-
-
-def cells(path):
-    return {(r["level"], r["kind"]): int(r["studies"]) for r in rows(path)}
-
-
 def summary(stderr_and_out: str) -> str:
     return next(line for line in stderr_and_out.splitlines() if line.startswith("built "))
 
 
 def test_two_reports_of_one_study_count_once(tmp_path, dist):
-    home = tmp_path / "home"
-    for folder in ("data", "ontology", "queries"):
-        shutil.copytree(paths.ROOT / folder, home / folder)
-    (home / "data" / "new-studies.bib").write_text(BIBTEX, encoding="utf-8")
-    with open(home / "data" / "curator-codings.csv", "a", encoding="utf-8") as sheet:
-        sheet.write("\n".join(CODINGS) + "\n")
-    code_twice(home, CODINGS)
-    out = tmp_path / "dist"
-    run = subprocess.run([sys.executable, "-m", "licn.cli", "build", "--out", str(out)],
-                         env=dict(os.environ, LICN_HOME=str(home)), capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    home, out = build_with(tmp_path, BIBTEX, CODINGS)
     before = subprocess.run([sys.executable, "-m", "licn.cli", "query", "studies", "--dist", str(dist), "--format", "csv"],
                             capture_output=True, text=True).stdout
 
