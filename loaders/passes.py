@@ -98,10 +98,9 @@ def _pass(key: str, row: Row, ctx: Context, problems: list[Problem]) -> list[tup
         else:
             t.append((p, PROV.wasAssociatedWith, instance("agent", coder)))
     for name, prop in (("started", PROV.startedAtTime), ("finished", PROV.endedAtTime)):
-        date = date_literal(row, name, problems)
-        if date is None:
-            problems.append(row.problem(name, "required value is empty")) if not row.get(name) else None
-        else:
+        if not row.get(name):
+            problems.append(row.problem(name, "required value is empty"))
+        elif (date := date_literal(row, name, problems)) is not None:
             t.append((p, prop, date))
     if row.get("blind_to") and row.get("blind_to") not in PASSES:
         problems.append(row.problem("blind_to", f"must name another pass ({', '.join(PASSES)})"))
@@ -199,8 +198,7 @@ def _reconciled(rows: list[Row], coded: dict[str, dict[str, Row]], read: dict[st
             for ckey in keys:
                 if ckey not in coded[p]:
                     problems.append(row.problem(p.replace("-", "_"), f"unknown {p} coding '{ckey}'"))
-                elif coded[p][ckey].get("work") not in (work,) and ctx.report_of.get(coded[p][ckey].get("work")) != study_key \
-                        and coded[p][ckey].get("work") != study_key:
+                elif ctx.report_of.get(coded[p][ckey].get("work"), coded[p][ckey].get("work")) != study_key:
                     problems.append(row.problem(p.replace("-", "_"), f"{p} coding '{ckey}' is of another study"))
                 elif ckey in settled:
                     problems.append(row.problem(p.replace("-", "_"), f"{p} coding '{ckey}' is settled already at line {settled[ckey]}"))
