@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import random
 import re
 import shutil

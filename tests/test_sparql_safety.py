@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from licn.serve.app import create_app, serving
-import pyoxigraph as ox
 
 from licn.query.parse import Rejected
 from licn.serve.pool import Limits, QueryPool
@@ -279,7 +278,6 @@ def _connect(port: int) -> str:
         return f"refused by the sandbox: {exc}"
 
 
-from licn.serve import sparql  # noqa: E402  (used by the functions the worker runs)
 
 
 @pytest.mark.parametrize("query", HARMLESS)
