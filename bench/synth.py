@@ -20,6 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data"
 
@@ -155,10 +157,8 @@ def generate(n: int, out: Path, seed: int = 20200811) -> dict:
 
     # Codebook mechanisms: the real ones plus new ones as Table 1 items and prose claims need them.
     mechanisms: dict[str, list[str]] = {"media": [], "practices": [], "activities": [], "outcomes": []}
-    for line in (REAL / "codebook.yaml").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"\s+- \{key: ([a-z0-9-]+), kind: (\w+), origin", line)
-        if m:
-            mechanisms[m.group(2)].append(m.group(1))
+    for entry in yaml.safe_load((REAL / "codebook.yaml").read_text(encoding="utf-8"))["mechanisms"]:
+        mechanisms[entry["kind"]].append(entry["key"])
     new_mechanisms: list[str] = []
 
     def new_mechanism(kind: str, origin: str) -> str:
@@ -298,11 +298,11 @@ def generate(n: int, out: Path, seed: int = 20200811) -> dict:
         else:
             row["value"] = str(max(1, round(int(row["value"]) * scale)))
 
-    # codebook.yaml: the real codebook with the new mechanisms at the end of the mechanisms list.
-    lines = (REAL / "codebook.yaml").read_text(encoding="utf-8").splitlines()
-    at = max(i for i, line in enumerate(lines) if re.match(r"\s+- \{key: [a-z0-9-]+, kind: \w+, origin", line)) + 1
-    lines[at:at] = new_mechanisms
-    (out / "codebook.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # The real codebook (and the concepts curators added beside it, with the source records they cite), and the
+    # new mechanisms in a file of their own.
+    for path in [REAL / "codebook.yaml", *sorted(REAL.glob("codebook-*.yaml")), *sorted(REAL.glob("sources-*.csv"))]:
+        shutil.copyfile(path, out / path.name)
+    (out / "codebook-synthetic.yaml").write_text("mechanisms:\n" + "\n".join(new_mechanisms) + "\n", encoding="utf-8")
 
     (out / "sources.csv").write_text(_csv_text(_header("sources.csv"), source_rows + extra_sources), encoding="utf-8")
     (out / "bibliography.csv").write_text(_csv_text(header, bib_rows), encoding="utf-8")
