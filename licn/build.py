@@ -11,6 +11,8 @@ import fcntl
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -201,6 +203,9 @@ def beside(function, *args, **kwargs):
 
     def run():
         end_with_parent()
+        # SIGTERM ends it by unwinding, so that the pools it started release what they hold (their
+        # semaphores) instead of leaving them for the resource tracker to report.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
         try:
             send.send((True, function(*args, **kwargs)))
         except Exception as exc:  # reported by the parent, in one line
@@ -221,6 +226,9 @@ def beside(function, *args, **kwargs):
     try:
         yield result
     finally:
+        if child.is_alive():
+            child.terminate()
+            child.join(10)
         if child.is_alive():
             child.kill()
         child.join()
