@@ -256,8 +256,8 @@ def markdown(r: dict) -> str:
     serve = r.get("serve", {})
     if serve:
         out += ["## Serving under wrk (16 connections, 2 threads, 5 s, median of 3)", "",
-                "licn: `licn serve --processes 2 --query-workers 2` (one server process per core, each with two "
-                "general query workers and its lookup worker); Oxigraph: `oxigraph serve-read-only "
+                "licn: `licn serve --processes 2` (one server process per core, each running every query in a "
+                "process of its own, forked from its sandbox); Oxigraph: `oxigraph serve-read-only "
                 "--union-default-graph` on an optimised RocksDB store; rdflib-endpoint: `rdflib-endpoint serve "
                 "licn.nq`. *dereference* is a study's 303 and its Turtle document for licn, the equivalent "
                 "CONSTRUCT for the others; *point* is `SELECT ?p ?o WHERE { <study> ?p ?o }`; *aggregate* counts "
