@@ -2,6 +2,7 @@
 page and a stored-query page. Screenshots are kept in tests/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -291,29 +292,81 @@ def test_search_trust_and_reach_a_study(browser, server, dist, where):
 
 
 @pytest.mark.parametrize("where", ["server", "site"])
-def test_evidence_map_switches_scope_and_filters_by_country(browser, server, dist, where):
+def test_evidence_map_filters_redraw_the_map_and_live_in_the_url(browser, server, dist, where):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     start = (server + "/figures/evidence-map.html" if where == "server"
              else (dist / "site" / "figures" / "evidence-map.html").as_uri())
     browser.get(start)
+    browser.save_screenshot(str(ARTIFACTS / f"evidence-map-review-{where}.png"))
     browser.find_element(By.ID, "scope-switch").find_element(By.LINK_TEXT, "as extended").click()
     wait_for_url(browser, "evidence-map-extended.html")
 
-    def counts():
-        return {td.get_attribute("data-cell"): int(td.find_element(By.CLASS_NAME, "filtered-count").text)
-                for td in browser.find_elements(By.CSS_SELECTOR, "#filtered td[data-cell]")}
+    def cells():
+        return {b.get_attribute("data-cell"): (int(b.get_attribute("data-review")), int(b.get_attribute("data-added")))
+                for b in browser.find_elements(By.CSS_SELECTOR, "#map-grid button.cell")}
 
-    everything = counts()
-    assert sum(everything.values()) > 0 and everything["network-media"] > 0
-    Select(browser.find_element(By.CSS_SELECTOR, "select[data-filter=countries]")).select_by_visible_text("Canada")
-    canada = counts()
-    assert 0 < sum(canada.values()) < sum(everything.values())
-    assert all(canada[k] <= everything[k] for k in everything)
-    listed = browser.find_elements(By.CSS_SELECTOR, "#filtered td[data-cell] li a:not(.doi)")
-    assert listed and all(a.get_attribute("href").endswith(".html") for a in listed)
-    browser.save_screenshot(str(ARTIFACTS / f"evidence-map-filtered-{where}.png"))
+    def status():
+        return browser.find_element(By.ID, "map-status").text
+
+    everything = cells()
+    assert len(everything) == 12 and sum(a for _, a in everything.values()) > 0
+    assert "leave out" not in status()
+    Select(browser.find_element(By.NAME, "country")).select_by_visible_text("Canada")
+    canada = cells()
+    assert 0 < sum(map(sum, canada.values())) < sum(map(sum, everything.values()))
+    assert all(canada[k][0] <= everything[k][0] and canada[k][1] <= everything[k][1] for k in everything)
+    shown, total = map(int, re.match(r"Showing (\d+) of (\d+) studies; the filters leave out (\d+)\.", status()).groups()[:2])
+    assert 0 < shown < total
+    left_out = browser.find_element(By.CSS_SELECTOR, '.left-out[data-for="country"]').text
+    assert left_out == f"leaves out {total - shown} studies"
+    # a cell with curators' codings: their badges say so
+    key = next(k for k, (_, added) in canada.items() if added)
+    browser.find_element(By.ID, f"cell-{key}").click()
+    badges = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#details a.badge")}
+    assert "curator" in badges
+    assert browser.find_element(By.ID, "details").get_attribute("data-cell") == key
+    browser.save_screenshot(str(ARTIFACTS / f"evidence-map-extended-filtered-{where}.png"))
+    # the address holds the state: a new visit restores the filtered map with its open cell
+    url = browser.current_url
+    assert "country=Canada" in url and f"cell={key}" in url
+    browser.get("about:blank")
+    browser.get(url)
+    assert cells() == canada
+    assert browser.find_element(By.ID, "details").get_attribute("data-cell") == key
+    assert Select(browser.find_element(By.NAME, "country")).first_selected_option.text == "Canada"
+
+
+def test_year_filter_says_what_it_leaves_out_and_keeps_unknown_years_on_request(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/figures/evidence-map.html#from=2010&to=2016")
+    with_unknown = int(re.match(r"Showing (\d+)", browser.find_element(By.ID, "map-status").text).group(1))
+    browser.find_element(By.NAME, "noyear").click()
+    without = int(re.match(r"Showing (\d+)", browser.find_element(By.ID, "map-status").text).group(1))
+    assert without < with_unknown
+    note = browser.find_element(By.CSS_SELECTOR, '.left-out[data-for="noyear"]').text
+    assert re.fullmatch(r"leaves out \d+ stud(y|ies)", note)
+    assert "noyear=0" in browser.current_url
+
+
+def test_evidence_map_on_a_phone_is_a_list(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(400, 900)
+    try:
+        browser.get(server + "/figures/evidence-map-extended.html")
+        assert not browser.find_element(By.ID, "map-grid").is_displayed()
+        items = browser.find_elements(By.CSS_SELECTOR, "#cell-list button")
+        assert len(items) == 12 and all(i.is_displayed() for i in items)
+        key = items[4].get_attribute("data-cell")
+        items[4].click()
+        assert browser.find_element(By.ID, "details").get_attribute("data-cell") == key
+        assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        browser.save_screenshot(str(ARTIFACTS / "evidence-map-phone.png"))
+    finally:
+        browser.set_window_size(1280, 1600)
 
 
 PAGES = ["/", "/studies.html", "/search.html?q=trust", "/sparql.html", "/queries/cell-items", "/id/study/ref-58.html",

@@ -23,9 +23,9 @@ import pytest
 from PIL import Image
 
 from licn import paths
+from licn.publish.figures import DPI, SIZES, study_href, write_figures
 from licn.query.engines import run
 from licn.query.results import format_result
-from licn.publish.figures import DPI, SIZES, study_href, write_figures
 
 LICN_CLI = [sys.executable, "-m", "licn.cli"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -256,28 +256,60 @@ def test_html_works_offline(figures, name):
     assert "@import" not in html and "url(http" not in html
 
 
-def cell_data(figures: Path) -> dict:
-    html = (figures / "evidence-map.html").read_text(encoding="utf-8")
-    match = re.search(r'<script type="application/json" id="cell-data">(.*?)</script>', html, re.DOTALL)
+def map_data(figures: Path, name: str = "evidence-map") -> dict:
+    html = (figures / f"{name}.html").read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', html, re.DOTALL)
     return json.loads(match.group(1))
 
 
-def test_interactive_map_lists_every_cell_with_its_studies(figures, dist):
-    data = cell_data(figures)
-    assert len(data) == 12
-    for key, cell in data.items():
+def counted_studies(dist, level, kind, scope="review") -> set[str]:
+    return {r["study"] for r in query_rows("cell-items", dist, level=level, kind=kind, scope=scope)
+            if r["study"] and r["counted"]}
+
+
+@pytest.mark.parametrize("name, scope", [("evidence-map", "review"), ("evidence-map-extended", "all")])
+def test_interactive_map_holds_every_counted_coding_of_every_cell(figures, dist, name, scope):
+    data = map_data(figures, name)
+    gaps = {f"{c['level']}-{c['kind']}": c for c in query_rows("evidence-gaps", dist, scope=scope)}
+    assert set(data["cells"]) == set(gaps) and len(gaps) == 12
+    for key, cell in gaps.items():
         level, kind = key.split("-", 1)
-        items = query_rows("cell-items", dist, level=level, kind=kind)
-        studies = {r["study"] for r in items if r["study"]}
-        listed = {ref["study"] for m in cell["mechanisms"] for ref in m["refs"] if ref["study"]}
-        assert listed == studies, key
-        assert {m["label"] for m in cell["mechanisms"]} == {r["mechanism"] for r in items}, key
-        for m in cell["mechanisms"]:
-            for ref in m["refs"]:
-                if ref["study"]:
-                    assert ref["href"] == "../" + ref["study"].removeprefix("https://w3id.org/licn/") + ".html"
-    assert data["network-outcomes"]["state"] == "none" and data["network-outcomes"]["studies"] == 0
-    assert data["policy-media"]["state"] == "unseen"
+        listed = {c["study"] for c in data["codings"] if c["cell"] == key}
+        assert listed == counted_studies(dist, level, kind, scope), key
+        assert len(listed) == cell["studies"], key
+        assert data["cells"][key]["state"] == cell["table1_cell"], key
+    assert {c["basis"] for c in data["codings"]} == ({"table", "prose"} if scope == "review" else {"table", "prose", "curator"})
+    for study in data["studies"].values():
+        assert study["href"].startswith("../id/") and study["href"].endswith(".html")
+        assert study["name"] and "None" not in study["name"]
+
+
+def test_both_scopes_share_the_codebooks_axis_order(figures, dist):
+    levels = [r["level"] for r in query_rows("studies-per-level", dist)]
+    kinds = [r["kind"] for r in query_rows("studies-per-kind", dist)]
+    assert levels == ["policy", "network", "organisation"] and kinds == ["media", "practices", "activities", "outcomes"]
+    for name in ("evidence-map", "evidence-map-extended"):
+        data = map_data(figures, name)
+        assert (data["levels"], data["kinds"]) == (levels, kinds), name
+
+
+def test_extended_map_header_counts_equal_the_graphs(figures, dist):
+    from licn.query.engines import oxigraph_store, run_oxigraph
+    store = oxigraph_store(dist)
+    prefix = "PREFIX licn: <https://w3id.org/licn/ontology#> "
+    # a study is on the map when it has a counted coding: Table 1, prose in a cell without Table 1 codings, curator
+    counted = (prefix + "SELECT DISTINCT ?s WHERE { ?c licn:basis ?b ; licn:level ?l ; licn:kind ?k ; licn:evidenceFrom ?s . "
+               "?s a licn:Study . FILTER(?b = licn:Table1Basis || ?b = licn:CuratorBasis || (?b = licn:ProseBasis && "
+               "NOT EXISTS { ?t licn:basis licn:Table1Basis ; licn:level ?l ; licn:kind ?k })) }")
+    review_only = counted.replace("?b = licn:CuratorBasis ||", "")
+    on_map = {r["s"] for r in run_oxigraph(store, counted).as_dicts()}
+    through_review = {r["s"] for r in run_oxigraph(store, review_only).as_dicts()}
+    html = (figures / "evidence-map-extended.html").read_text(encoding="utf-8")
+    header = re.search(r'<p id="map-counts" data-review="(\d+)" data-added="(\d+)">\s*(.*?)</p>', html, re.DOTALL)
+    assert (int(header.group(1)), int(header.group(2))) == (len(through_review), len(on_map - through_review))
+    assert header.group(3).startswith(f"{len(on_map)} studies on this map: {len(through_review)} through")
+    caption = json.loads((figures / "figures.json").read_text(encoding="utf-8"))[-1]["caption"]
+    assert f"{len(on_map)} studies in all" in caption
 
 
 def test_study_links_resolve_on_the_server_and_in_the_static_site(dist):
@@ -297,13 +329,14 @@ def server(dist):
         yield url
 
 
-def test_every_study_link_of_the_map_opens_a_page_on_the_server(figures, server):
-    import httpx
+def test_every_link_of_the_map_opens_a_page_on_the_server(figures, server):
     from urllib.parse import urljoin
-    page = f"{server}/figures/evidence-map.html"
-    hrefs = sorted({ref["href"] for cell in cell_data(figures).values() for m in cell["mechanisms"]
-                    for ref in m["refs"] if ref["href"]})
-    assert len(hrefs) > 50
+
+    import httpx
+    page = f"{server}/figures/evidence-map-extended.html"
+    data = map_data(figures, "evidence-map-extended")
+    hrefs = sorted({s["href"] for s in data["studies"].values()} | {c["href"] for c in data["codings"]})
+    assert len(hrefs) > 300
     with httpx.Client(trust_env=False, timeout=30) as client:
         assert client.get(page).status_code == 200
         for href in hrefs:
@@ -354,7 +387,7 @@ class CellPanel(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "g" and "selected" in (a.get("class") or "").split():
+        if tag == "button" and a.get("aria-pressed") == "true" and a.get("id", "").startswith("cell-"):
             self.selected.append(a.get("id"))
         if self.depth:
             self.depth += 1
@@ -381,12 +414,11 @@ def test_click_named_in_the_url_lists_the_cells_studies(figures, dist, tmp_path,
     panel = CellPanel()
     panel.feed(done.stdout)
     level, kind = key.split("-", 1)
-    studies = {r["study"] for r in query_rows("cell-items", dist, level=level, kind=kind) if r["study"]}
     assert panel.cell == key
     assert panel.selected == [f"cell-{key}"]
-    assert set(panel.links) == {study_href(s) for s in studies}
+    assert set(panel.links) == {study_href(s) for s in counted_studies(dist, level, kind)}
     if key == "network-outcomes":
-        assert panel.links == [] and "No cited references visible" in done.stdout
+        assert panel.links == [] and "No study in this cell matches the filters." in done.stdout
 
 
 class DevTools:
@@ -505,19 +537,21 @@ def test_a_mouse_click_on_a_cell_lists_its_mechanisms_and_studies(figures, dist,
     for key in ("organisation-media", "network-practices"):
         browser.click(f"#cell-{key}")
         level, kind = key.split("-", 1)
-        items = query_rows("cell-items", dist, level=level, kind=kind)
+        items = [r for r in query_rows("cell-items", dist, level=level, kind=kind) if r["counted"] and r["study"]]
         shown = browser.evaluate("""({cell: document.getElementById('details').dataset.cell,
             heading: document.querySelector('#details h2').textContent,
-            mechanisms: [...document.querySelectorAll('#details h3.mechanism')].map(h => h.firstChild.textContent),
+            mechanisms: [...document.querySelectorAll('#details h3.mechanism')].map(h => h.textContent),
             links: [...document.querySelectorAll('#details a.study')].map(a => a.getAttribute('href')),
-            selected: [...document.querySelectorAll('#map g.selected')].map(g => g.id)})""")
+            badges: [...document.querySelectorAll('#details a.badge')].map(a => a.textContent),
+            selected: [...document.querySelectorAll('#map-grid button[aria-pressed=true]')].map(b => b.id)})""")
         assert shown["cell"] == key
         assert shown["selected"] == [f"cell-{key}"]
-        assert set(shown["mechanisms"]) == {r["mechanism"] for r in items}
-        assert set(shown["links"]) == {study_href(r["study"]) for r in items if r["study"]}
+        assert {m.lower() for m in shown["mechanisms"]} == {r["mechanism"].lower() for r in items}
+        assert set(shown["links"]) == {study_href(r["study"]) for r in items}
+        assert set(shown["badges"]) <= {"Table 1", "prose"} and shown["badges"]
         assert shown["heading"].lower().startswith(level)
-    # the table below the map selects a cell as well
-    browser.click('button[data-cell="policy-activities"]')
+    # the list view (for narrow screens) selects a cell as well
+    browser.evaluate("document.querySelector('#cell-list button[data-cell=\"policy-activities\"]').click()")
     assert browser.evaluate("document.getElementById('details').dataset.cell") == "policy-activities"
     assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
 

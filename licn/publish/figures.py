@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 import sys
 import textwrap
 from collections import Counter
@@ -50,6 +49,7 @@ RC_PARAMS = {
 
 TABLE_BLUE = "#2c6e9e"
 PROSE_ORANGE = "#c8691c"
+CURATOR_GREEN = "#1b7f3b"
 PERIOD_COLOURS = {"before 2009": "#9aa5b1", "2009 or later": TABLE_BLUE}
 LEVEL_COLOURS = {"policy": "#8c510a", "network": "#01665e", "organisation": "#c51b7d"}
 KIND_COLOURS = {"media": "#e66101", "practices": "#5e3c99", "activities": "#0571b0", "outcomes": "#777777"}
@@ -90,7 +90,8 @@ class Data:
 
 # ---------------------------------------------------------------------------------------- data
 
-FIGURE_QUERIES = ("evidence-gaps", "figure-map-codings", "figure-table1-totals", "coverage",
+FIGURE_QUERIES = ("evidence-gaps", "figure-map-codings", "figure-table1-totals", "coverage", "studies-per-level",
+                  "studies-per-kind",
                   "publication-years", "since-2009", "studies-per-theory", "mechanism-network", "prisma-flow")
 SCOPED = ("evidence-gaps", "cell-items", "figure-map-codings")  # the queries that take scope=review|all
 
@@ -245,17 +246,18 @@ def figure_infos(data: Data, extended: Data) -> dict[str, FigureInfo]:
         ("prisma-flow", "PRISMA 2020 flow of the living update", prisma_caption(data),
          [".svg", ".png", ".csv"], ["prisma-flow"]),
     ]
-    cells = extended.dicts("evidence-gaps")
-    if any(_int(c["curator_occurrences"]) for c in cells):
-        curator_studies = sum(_int(c["curator_studies"]) for c in cells)
+    review, added = map_studies_count(extended)
+    curated = len({r["study"] for r in extended.dicts("figure-map-codings") if r["basis"] == "curator"})
+    if curated:
         figures.append((
             "evidence-map-extended", "Evidence gap map as extended: the review's codings and the curators' codings",
-            ("The map as published with the curators' codings added: codings the project made from the abstracts of "
-             f"{_plural(curator_studies, 'study', 'studies')} (counted per cell) beyond the review or cited by it "
-             "without a known number. They are the project's judgements, not the review's. Disc area: distinct "
-             "studies in the cell (the review's and the curators'); ring: codings. The colour says where the "
-             "review's part of the cell comes from (Table 1 or its prose)."),
-            [".svg", ".png", ".html", ".csv", "-items.csv"], ["evidence-gaps", "cell-items"]))
+            (f"The map as published with the curators' codings added: {_plural(review + added, 'study', 'studies')} "
+             f"in all, {review} through the review's own codings (Table 1 or its prose) and {added} more through "
+             f"codings the project's curators made from the abstracts of {_plural(curated, 'study', 'studies')} "
+             "beyond the review or cited by it without a known number. Those codings are the project's judgements, "
+             "not the review's: each went through two independent coding passes and a reconciliation. In each cell "
+             "the review's part and the curators' part are drawn apart."),
+            [".svg", ".png", ".html", ".csv", "-items.csv"], ["evidence-gaps", "cell-items", "figure-map-codings"]))
     return {name: FigureInfo(name, title, caption, [name + suffix for suffix in suffixes], queries)
             for name, title, caption, suffixes, queries in figures}
 
@@ -271,9 +273,9 @@ def _new_figure(size: str, title: str, title_size: float = 14):
     return fig
 
 
-def _save(fig, out: Path, info: FigureInfo, caption_width: int, caption_size: float = 8.6) -> str:
+def _save(fig, out: Path, info: FigureInfo, caption_width: int, caption_size: float = 8.6) -> None:
     """Add the caption and save as SVG and PNG without dates or software versions, so that the bytes depend on
-    the data only. Returns the SVG."""
+    the data only."""
     caption = "\n".join(textwrap.fill(part, caption_width) for part in info.caption.split("\n"))
     fig.text(0.02, 0.015, caption, ha="left", va="bottom", fontsize=caption_size, color="#333333", linespacing=1.35)
     svg = io.StringIO()
@@ -284,7 +286,6 @@ def _save(fig, out: Path, info: FigureInfo, caption_width: int, caption_size: fl
     png = io.BytesIO()
     fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None, "Title": info.title})
     (out / f"{info.name}.png").write_bytes(png.getvalue())
-    return svg
 
 
 def prisma_boxes(data: Data) -> dict[int, list[tuple[str, int]]]:
@@ -341,14 +342,13 @@ def draw_prisma_flow(data: Data, out: Path, info: FigureInfo) -> None:
     _save(fig, out, info, caption_width=150)
 
 
-def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> str:
+def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
     cells = data.dicts("evidence-gaps")
     totals = {(t["axis"], t["key"]): t for t in data.dicts("figure-table1-totals")}
-    levels = list(dict.fromkeys(c["level"] for c in cells))
-    kinds = list(dict.fromkeys(c["kind"] for c in cells))
+    levels, kinds = map_axes(data)
     table_kinds = {c["kind"] for c in cells if c["table1_cell"] != "none"}
     fig_width, fig_height = SIZES["evidence-map"]
     fig = _new_figure("evidence-map", info.title)
@@ -361,6 +361,11 @@ def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> str:
     max_diameter = min(box[2] * fig_width * 72 / len(kinds), box[3] * fig_height * 72 / len(levels)) * 0.60
     area_per_count = max_diameter ** 2 / largest  # scatter sizes are points^2: area grows with the count
     mark_dy = 0.04
+    parts = {}  # cell -> (studies through the review's codings, studies only through the curators' codings)
+    for key in {f"{r['level']}-{r['kind']}" for r in data.dicts("figure-map-codings")}:
+        rows = [r for r in data.dicts("figure-map-codings") if f"{r['level']}-{r['kind']}" == key]
+        review = {r["study"] for r in rows if r["basis"] != "curator"}
+        parts[key] = (len(review), len({r["study"] for r in rows} - review))
 
     for c in cells:
         x, y = kinds.index(c["kind"]), len(levels) - 1 - levels.index(c["level"])
@@ -371,12 +376,20 @@ def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> str:
         ax.text(x - 0.46, y + 0.45, tag, fontsize=7.2, color="#666666", va="top", ha="left", zorder=3)
         if studies:
             prose = c["source"] == "prose"
+            review, added = parts.get(f"{c['level']}-{c['kind']}", (0, 0))
+            dx = 0.18 if added and review else 0
+            if review:
+                ax.scatter([x - dx], [y + mark_dy], s=[area_per_count * review],
+                           color=PROSE_ORANGE if prose else TABLE_BLUE, alpha=0.85, linewidths=0, zorder=2)
+            if added:
+                ax.scatter([x + dx], [y + mark_dy], s=[area_per_count * added], color=CURATOR_GREEN, alpha=0.85,
+                           linewidths=0, zorder=2)
             ax.scatter([x], [y + mark_dy], s=[area_per_count * occ], facecolors="none", edgecolors="#222222",
                        linewidths=1.0, linestyle="--" if prose else "-", zorder=2)
-            ax.scatter([x], [y + mark_dy], s=[area_per_count * studies], color=PROSE_ORANGE if prose else TABLE_BLUE,
-                       alpha=0.85, linewidths=0, zorder=2)
-            ax.text(x, y - 0.40, f"{_plural(studies, 'study', 'studies')} · {_plural(occ, 'citation')}",
-                    ha="center", va="center", fontsize=8.6, color="#222222", zorder=3)
+            label = f"{_plural(studies, 'study', 'studies')} · {_plural(occ, 'citation' if data.scope == 'review' else 'coding')}"
+            if added:
+                label = f"{_plural(review, 'study', 'studies')} + {added} added · {_plural(occ, 'coding')}"
+            ax.text(x, y - 0.40, label, ha="center", va="center", fontsize=8.6, color="#222222", zorder=3)
         else:
             claims = _int(c["claims"])
             note = (f"{_plural(claims, 'prose claim')},\nno cited references visible" if claims
@@ -409,6 +422,8 @@ def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> str:
         mark("distinct studies,\nTable 1 items", markerfacecolor=TABLE_BLUE, markeredgewidth=0, alpha=0.85),
         mark("distinct studies,\nfindings prose", markerfacecolor=PROSE_ORANGE, markeredgewidth=0, alpha=0.85),
         mark("citation occurrences\n(ring; dashed: prose)", markerfacecolor="none", markeredgecolor="#222222"),
+        *([mark("studies added through\ncurators' codings", markerfacecolor=CURATOR_GREEN, markeredgewidth=0,
+                alpha=0.85)] if data.scope == "all" else []),
         Patch(facecolor="#fdf1e4", hatch="///", edgecolor="#bbbbbb", label="Table 1 cell not seen"),
         Patch(facecolor="#f1f1f1", edgecolor="#bbbbbb", linestyle="--", label="no Table 1 column"),
     ]
@@ -431,7 +446,7 @@ def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> str:
         scale.text(x, 12, _plural(n, "study", "studies"), ha="center", va="top", fontsize=8.6)
     scale.set_title("Area scale (disc or ring)", fontsize=9.5, loc="left")
     scale.set_axis_off()
-    return _save(fig, out, info, 165)
+    _save(fig, out, info, 165)
 
 
 def draw_publication_years(data: Data, out: Path, info: FigureInfo) -> None:
@@ -532,66 +547,75 @@ def _json_script(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _inline_svg(svg: str) -> str:
-    """The map's SVG for the interactive page, which shows title and caption as HTML: only the band from 10% to
-    84% of its height, without the XML prolog and the metadata."""
-    match = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt" viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
-    if match:
-        w, h = float(match.group(3)), float(match.group(4))
-        y0, y1 = h * 0.10, h * 0.84
-        box = f'width="{w:g}pt" height="{y1 - y0:g}pt" viewBox="0 {y0:g} {w:g} {y1 - y0:g}"'
-        svg = svg[:match.start()] + box + svg[match.end():]
-    return re.sub(r"<metadata>.*?</metadata>\s*", "", svg[svg.index("<svg"):], flags=re.DOTALL)
+def map_axes(data: Data) -> tuple[list[str], list[str]]:
+    """The levels and kinds in the codebook's order, the same in every scope."""
+    return ([r["level"] for r in data.dicts("studies-per-level")], [r["kind"] for r in data.dicts("studies-per-kind")])
 
 
-def evidence_map_cells(data: Data) -> list[dict]:
-    """What the interactive map lists for each cell: mechanisms with their cited studies."""
-    cells = []
+def short_name(authors: str, year: str, reference: str) -> str:
+    """Author-year as a reader cites a study ("Breton et al. 2013"); the reference number where no author is known."""
+    names = [a.strip() for a in authors.split(";") if a.strip()]
+    more = "et al." in names
+    # "Borgès Da Silva R" -> "Borgès Da Silva": the initials are the last word
+    surnames = [n.rsplit(" ", 1)[0] if " " in n and n.rsplit(" ", 1)[1].isupper() else n
+                for n in names if n != "et al."]
+    if not surnames:
+        name = f"Reference {reference}" if reference else "Unnamed study"
+        return f"{name} ({year})" if year else name
+    if len(surnames) == 1 and not more:
+        name = surnames[0]
+    elif len(surnames) == 2 and not more:
+        name = f"{surnames[0]} and {surnames[1]}"
+    else:
+        name = f"{surnames[0]} et al."
+    return f"{name} {year}".strip()
+
+
+def map_studies_count(data: Data) -> tuple[int, int]:
+    """Distinct studies on the map: those with a counted coding of the review, and those only the curators coded."""
+    rows = data.dicts("figure-map-codings")
+    review = {r["study"] for r in rows if r["basis"] != "curator"}
+    return len(review), len({r["study"] for r in rows} - review)
+
+
+def evidence_map_page_data(data: Data) -> dict:
+    """What the interactive map draws and filters: its axes, the state of every cell, the studies and the codings
+    the map counts (figure-map-codings) and the items of each cell that cite no visible study (cell-items)."""
+    levels, kinds = map_axes(data)
+    notes = {"seen": "Table 1 cell, seen.",
+             "unseen": "This Table 1 cell was not seen: its item labels are unknown; the marks count the studies the "
+                       "findings prose cites, a lower bound.",
+             "none": "Table 1 has no column for this kind: the review discusses it only in prose."}
+    cells = {}
     for c in data.dicts("evidence-gaps"):
-        mechanisms: dict[tuple[str, str], dict] = {}
-        studies = set()
-        for item in data.cell_items[c["level"], c["kind"]].as_dicts():
-            mech = mechanisms.setdefault((item["mechanism"], item["source"]),
-                                         {"label": item["mechanism"], "source": item["source"], "refs": []})
-            if item["reference"] in (None, "") and not item["study"]:
-                continue
-            ref = {"reference": str(item["reference"] or ""), "study": item["study"] or "",
-                   "href": study_href(item["study"] or ""), "title": item["title"] or "",
-                   "year": str(item["year"] or ""), "doi": item["doi"] or ""}
-            if ref not in mech["refs"]:
-                mech["refs"].append(ref)
-            studies.add(ref["study"])
-        note = {"seen": "Table 1 cell, seen.",
-                "unseen": "This Table 1 cell was not seen: its item labels are unknown; the mechanisms below are "
-                          "the topics of the findings prose, which cites only part of the cell's studies.",
-                "none": "Table 1 has no column for this kind: the review discusses it only in prose."}[c["table1_cell"]]
-        studies_n, occ = _int(c["studies"]), _int(c["occurrences"])
-        counted = {"table": "Table 1 items", "both": "Table 1 items", "prose": "findings prose"}.get(c["source"])
-        summary = (f"The map counts {_plural(studies_n, 'distinct study', 'distinct studies')} and "
-                   f"{_plural(occ, 'citation occurrence')} ({counted})." if counted
-                   else "Gap: no cited study in this cell.")
-        if c["source"] == "both":
-            summary += (f" The prose cites {_plural(_int(c['prose_studies']), 'study', 'studies')} here as well; "
-                        "all are listed below.")
-        cells.append({"key": f"{c['level']}-{c['kind']}", "level": c["level"], "kind": c["kind"],
-                      "heading": f"{c['level'].capitalize()} level × {c['kind']}", "summary": summary, "note": note,
-                      "state": c["table1_cell"], "source": c["source"], "studies": studies_n, "occurrences": occ,
-                      "listed_studies": len(studies - {""}), "mechanisms": list(mechanisms.values())})
-    return cells
+        key = f"{c['level']}-{c['kind']}"
+        uncited = sorted({item["mechanism"] for item in data.cell_items[c["level"], c["kind"]].as_dicts()
+                          if not item["study"] and item["source"] != "curator"})
+        cells[key] = {"state": c["table1_cell"], "note": notes[c["table1_cell"]], "uncited": uncited}
+    studies, codings = {}, []
+    for r in data.dicts("figure-map-codings"):
+        text = {k: "" if r[k] is None else str(r[k]) for k in r}
+        studies.setdefault(text["study"], {
+            "name": short_name(text["authors"], text["year"], text["reference"]),
+            "title": text["title"], "year": text["year"], "doi": text["doi"], "href": study_href(text["study"]),
+            "reviewed": text["reviewed"] == "true", **{k: [v for v in text[k].split(", ") if v]
+                                                        for k in ("countries", "settings", "designs")}})
+        codings.append({"cell": f"{text['level']}-{text['kind']}", "href": study_href(text["coding"]),
+                        **{k: text[k] for k in ("mechanism", "basis", "study", "status", "confidence",
+                                                "coder", "coded")}})
+    return {"levels": levels, "kinds": kinds, "cells": cells, "studies": studies, "codings": codings,
+            "confidence": CONFIDENCE_ORDER, "scope": data.scope}
 
 
-def write_evidence_map_html(data: Data, out: Path, svg: str, info: FigureInfo, other: str | None) -> None:
-    cells = evidence_map_cells(data)
-    filters = [{k: ("" if v is None else str(v)) for k, v in row.items()} for row in data.dicts("figure-map-codings")]
-    filter_values = {column: sorted({v for row in filters for v in row[column].split(", ") if v})
-                     for column in ("countries", "settings", "confidence")}
-    filter_values["confidence"] = [c for c in CONFIDENCE_ORDER if c in filter_values["confidence"]]
-    by_key = {(c["level"], c["kind"]): c for c in cells}
-    kinds = list(dict.fromkeys(kind for _, kind in by_key))
-    grid = [[by_key[level, kind] for kind in kinds] for level in dict.fromkeys(level for level, _ in by_key)]
-    _render(out / f"{info.name}.html", "evidence-map.html", title=info.title, caption=info.caption,
-            svg=_inline_svg(svg), kinds=kinds, grid=grid, data_json=_json_script({c["key"]: c for c in cells}),
-            scope=data.scope, other=other, filter_json=_json_script(filters), filter_values=filter_values, base=BASE)
+def write_evidence_map_html(data: Data, out: Path, info: FigureInfo, other: str | None) -> None:
+    page = evidence_map_page_data(data)
+    values = {k: sorted({v for s in page["studies"].values() for v in s[k]}) for k in ("countries", "settings", "designs")}
+    review, added = map_studies_count(data)
+    _render(out / f"{info.name}.html", "evidence-map.html", title=info.title, caption=info.caption, name=info.name,
+            scope=data.scope, other=other, data_json=_json_script(page), values=values,
+            confidence=[c for c in CONFIDENCE_ORDER if any(x["confidence"] == c for x in page["codings"])],
+            bases=[b for b in ("table", "prose", "curator") if any(x["basis"] == b for x in page["codings"])],
+            review_studies=review, added_studies=added)
 
 
 def network_layout(data: Data) -> dict:
@@ -689,10 +713,10 @@ def write_figures(dist: Path, out: Path) -> None:
         (out / f"{name}.csv").write_text(format_result(result, "csv"), encoding="utf-8")
     with matplotlib.rc_context(RC_PARAMS):
         for name, scoped in maps.items():
-            svg = draw_evidence_map(scoped, out, infos[name])
+            draw_evidence_map(scoped, out, infos[name])
             # the page of each scope links to the page of the other one, if there is one
             other = next((f"{other}.html" for other in maps if other != name), None)
-            write_evidence_map_html(scoped, out, svg, infos[name], other)
+            write_evidence_map_html(scoped, out, infos[name], other)
         draw_publication_years(data, out, infos["publication-years"])
         draw_theories(data, out, infos["theories"])
         draw_prisma_flow(data, out, infos["prisma-flow"])
