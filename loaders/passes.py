@@ -7,6 +7,7 @@ agreement between the passes per dimension (Cohen's kappa by scikit-learn, Kripp
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import warnings
 
 import krippendorff
@@ -29,14 +30,15 @@ from .common import (
     unique_keys,
     unknown_fields,
     unknown_sections,
+    work_name,
     yaml_rows,
 )
 from .screening import study_of
 from .vocab import DQV, LICN, instance, scheme_iri, source_iri
 
-CODING_REQUIRED = ("key", "work", "level", "kind", "mechanism", "curator", "coded_on", "coded_from",
-                   "sources", "status", "confidence")
-CODING_OPTIONAL = ("theory", "locator", "note")
+CODING_REQUIRED = ("key", "work", "level", "kind", "curator", "coded_on", "coded_from", "sources", "status",
+                   "confidence")
+CODING_OPTIONAL = ("mechanism", "theory", "locator", "note")  # a coder may find no mechanism of the codebook that fits
 CODED_FROM = {"abstract": LICN.Abstract, "full-text": LICN.FullText}
 PASS_FIELDS = ("key", "label", "coders", "started", "finished", "coded_from", "read", "blind_to", "no_codings", "note")
 RECONCILED_REQUIRED = ("key", "work", "decision", "reconciled_by", "reconciled_on")
@@ -142,14 +144,16 @@ def _pass_coding(pass_key: str, key: str, row: Row, read: set[str], ctx: Context
     if coded_from is None:
         problems.append(row.problem("coded_from", f"must be one of {', '.join(CODED_FROM)}, not '{row.get('coded_from')}'"))
     date = date_literal(row, "coded_on", problems)
-    if level is None or kind is None or mech is None:
+    if level is None or kind is None or (mech is None and row.get("mechanism")):
         return None
     c = instance("pass-coding", key)
     study, _ = study_of(work, ctx)
     t = typed(c, LICN.PassCoding, PROV.Entity)
-    t += [label(c, f"{pass_key} coding of {work}: {row.get('mechanism')} ({row.get('level')} level, {row.get('kind')})"),
+    t += [label(c, f"{pass_key.replace('-', ' ').capitalize()} coding of {work_name(work, ctx)}: {_about(row, ctx)}"),
           (c, LICN.codingPass, pass_iri(pass_key)), (c, LICN.codedStudy, study), (c, LICN.level, level),
-          (c, LICN.kind, kind), (c, LICN.mechanism, mech)]
+          (c, LICN.kind, kind)]
+    if mech is not None:  # a coder may find a level and kind but no mechanism of the codebook that fits
+        t.append((c, LICN.mechanism, mech))
     if work in ctx.report_of:
         t.append((c, LICN.codedReport, work_for(work, ctx.work_numbers.get(work), ctx)))
     if theory is not None:
@@ -162,6 +166,12 @@ def _pass_coding(pass_key: str, key: str, row: Row, read: set[str], ctx: Context
         t.append((c, PROV.generatedAtTime, date))
     t += provenance(c, row, ctx, problems)
     return t
+
+
+def _about(row: Row, ctx: Context) -> str:
+    """What a coding row codes, as its label says it: 'Aligning goals (network level, activities)'."""
+    mechanism = ctx.concept_labels.get(("mechanism", row.get("mechanism")), row.get("mechanism")) or "no mechanism"
+    return f"{mechanism} ({row.get('level')} level, {row.get('kind')})"
 
 
 def _status(rows: list[Row]):
@@ -217,7 +227,8 @@ def _reconciled(rows: list[Row], coded: dict[str, dict[str, Row]], read: dict[st
             continue
         r = instance("reconciliation", key)
         t += typed(r, LICN.Reconciliation, PROV.Activity)
-        t += [label(r, f"Reconciliation of {work}: {decision} {row.get('mechanism') or ''}".rstrip()),
+        mechanism = ctx.concept_labels.get(("mechanism", row.get("mechanism")), row.get("mechanism"))
+        t += [label(r, f"Reconciliation of {work_name(work, ctx)}: {decision}" + (f", {mechanism}" if mechanism else "")),
               (r, LICN.reconciliationDecision, DECISIONS[decision])]
         t += [(r, LICN.comparedPass, pass_iri(p)) for p in PASSES]
         t += [(r, PROV.used, instance("pass-coding", k)) for p in PASSES for k in named[p] if k in coded[p]]
@@ -238,6 +249,9 @@ def _reconciled(rows: list[Row], coded: dict[str, dict[str, Row]], read: dict[st
         kind = concept_ref(row, "kind", "kind", ctx, problems)
         mech = concept_ref(row, "mechanism", "mechanism", ctx, problems)
         confidence = concept_ref(row, "confidence", "confidence", ctx, problems)
+        if not row.get("mechanism"):
+            problems.append(row.problem("mechanism", f"a coding the reconciliation keeps ({decision}) names a mechanism; "
+                                                     "drop it, with a reason, where none of the codebook fits"))
         if level is None or kind is None or mech is None:
             continue
         rests_on = [coded[p][k] for p in PASSES for k in named[p] if k in coded[p]]
@@ -246,7 +260,7 @@ def _reconciled(rows: list[Row], coded: dict[str, dict[str, Row]], read: dict[st
         studies += typing
         sources = sorted({s for p in PASSES for k in named[p] if k in coded[p] for s in as_list(coded[p][k].get("sources"))})
         t += typed(c, LICN.Coding, LICN.CuratorCoding)
-        t += [label(c, f"Curator coding of {study_key}: {row.get('mechanism')} ({row.get('level')} level, {row.get('kind')})"),
+        t += [label(c, f"Curator coding of {work_name(study_key, ctx)}: {_about(row, ctx)}"),
               (c, LICN.basis, LICN.CuratorBasis), (c, LICN.evidenceFrom, study), (c, LICN.level, level),
               (c, LICN.kind, kind), (c, LICN.mechanism, mech), (c, LICN.reconciliation, r),
               (c, PROV.wasGeneratedBy, r), (c, LICN.evidenceStatus, _status(rests_on))]
@@ -261,7 +275,7 @@ def _reconciled(rows: list[Row], coded: dict[str, dict[str, Row]], read: dict[st
     for p in PASSES:
         for ckey, row in coded[p].items():
             if ckey not in settled:
-                problems.append(row.problem("key", f"{p} coding '{ckey}' is not settled in reconciliation.csv "
+                problems.append(row.problem("key", f"{p} coding '{ckey}' is not settled in reconciliation*.csv "
                                                    "(agreed, resolved or dropped)"))
     return t, studies
 
@@ -275,7 +289,8 @@ def _agreement(coded: dict[str, dict[str, Row]], read: dict[str, set[str]], ctx:
         return []
     t = []
     for field, section in DIMENSIONS:
-        used = {p: {(ctx.report_of.get(r.get("work"), r.get("work")), r.get(field)) for r in coded[p].values()} for p in PASSES}
+        used = {p: {(ctx.report_of.get(r.get("work"), r.get("work")), r.get(field)) for r in coded[p].values()
+                    if r.get(field)} for p in PASSES}
         categories = sorted({c for p in PASSES for _, c in used[p]})
         units = [(s, c) for s in both for c in categories]
         if not units:
@@ -295,7 +310,8 @@ def _agreement(coded: dict[str, dict[str, Row]], read: dict[str, set[str]], ctx:
             t += [label(m, f"{'Cohen' if statistic == 'kappa' else 'Krippendorff'}'s {statistic} between the coding passes: "
                            f"{field}s"),
                   (m, DQV.isMeasurementOf, LICN.cohensKappa if statistic == "kappa" else LICN.krippendorffsAlpha),
-                  (m, DQV.value, Literal(round(float(value), 4), datatype=XSD.double)),
+                  # three decimals, as a decimal: every engine reads and prints it alike
+                  (m, DQV.value, Literal(Decimal(f"{float(value):.3f}"), datatype=XSD.decimal)),
                   (m, DQV.computedOn, instance("dataset", "licn-kg")),
                   (m, LICN.codingDimension, scheme_iri(section)),
                   (m, LICN.studiesCompared, Literal(len(both))), (m, LICN.unitsCompared, Literal(len(units))),

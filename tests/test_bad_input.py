@@ -161,8 +161,8 @@ class Case:
 
 BIB = "bibliography.csv"
 CODINGS = "curator-codings.csv"
-RECONCILED_FIRST = next(line for line in (paths.DATA / "reconciliation.csv").read_text(encoding="utf-8").splitlines(True)
-                        if line.startswith("sanderson-2023-developing-r1,"))
+RECONCILED_FIRST = next(line for line in (paths.DATA / "reconciliation-b.csv").read_text(encoding="utf-8").splitlines(True)
+                        if line.startswith("sanderson-2023-developing-r2,"))
 SANDERSON_1 = "sanderson-2023-developing-1,"
 
 
@@ -274,15 +274,15 @@ CASES = [
          (" source: unknown search source 'pages-topics'", "did you mean pages-topic?")),
     Case("criterion-of-the-review-without-a-locator", replace("eligibility.yaml", "    basis: curator\n    source:\n", "    basis: review\n    source:\n"),
          ("eligibility.yaml:", " locator: a criterion from the review names its source and where the review states it")),
-    Case("second-pass-coding-by-an-unknown-curator", replace("coding-pass-2.csv", ",licn-coder-b,2026-12-06,", ",licn-coder-x,2026-12-06,"),
-         (at("coding-pass-2.csv", "sanderson-2023-developing-b1,") + " curator: unknown curator 'licn-coder-x'",)),
+    Case("second-pass-coding-by-an-unknown-curator", replace("coding-pass-2-e.csv", ",licn-coder-e,2026-12-06,", ",licn-coder-x,2026-12-06,"),
+         (at("coding-pass-2-e.csv", "knight-2024-integrated-e1,") + " curator: unknown curator 'licn-coder-x'",)),
     Case("reconciliation-of-a-study-one-pass-did-not-read",
          replace("coding-passes.yaml", "    read: [sanderson-2023-developing, bell-2022-role,", "    read: [bell-2022-role,"),
          (at("curator-codings.csv", "sanderson-2023-developing-1,") + " work: 'sanderson-2023-developing' is not among the "
           "studies pass-1 read", "work: 'sanderson-2023-developing' was not read by both coding passes")),
-    Case("pass-coding-left-unsettled", replace("reconciliation.csv", RECONCILED_FIRST, ""),
-         (at("coding-pass-2.csv", "sanderson-2023-developing-b2,") + " key: pass-2 coding 'sanderson-2023-developing-b2' is "
-          "not settled in reconciliation.csv",)),
+    Case("pass-coding-left-unsettled", replace("reconciliation-b.csv", RECONCILED_FIRST, ""),
+         (at("coding-pass-2-e.csv", "sanderson-2023-developing-e2,") + " key: pass-2 coding 'sanderson-2023-developing-e2' is "
+          "not settled in reconciliation*.csv",)),
     Case("report-of-an-unknown-study", replace("bibliography-later.csv", ",smith-2022-early\n", ",smith-2022-earlier\n"),
          (at("bibliography-later.csv", ",no,smith-2022-early") + " study: unknown work 'smith-2022-earlier'", "did you mean smith-2022-early?")),
     Case("malformed-orcid", replace("curators.csv", "LICN-KG curation team,team,,", "LICN-KG curation team,team,0000-0002-1825-009,"),
@@ -419,6 +419,11 @@ CASES = [
          (at("dataset.yaml", "contact:") + " url: a space cannot stand in an address",)),
     Case("dataset-creator-as-text", replace("dataset.yaml", "creator: {key: licn-kg-team, name: LICN-KG team}", "creator: LICN-KG team"),
          (at("dataset.yaml", "creator:") + " creator: must be a mapping of fields",)),
+    Case("dataset-version-read-as-a-number", replace("dataset.yaml", "version: 0.1.0", "version: 1.10"),
+         (at("dataset.yaml", "version:") + " version: write the version as text, in quotes ('1.1')",)),
+    Case("dataset-licence-other-than-the-pages-name", replace("dataset.yaml", '"https://creativecommons.org/licenses/by/4.0/"',
+                                                              '"https://creativecommons.org/licenses/by-sa/4.0/"'),
+         (at("dataset.yaml", "license:") + " url: the pages and documents name https://creativecommons.org/licenses/by/4.0/",)),
     Case("yaml-date-with-a-time", replace("review.yaml", "  submitted: 2019-08-30\n", "  submitted: 2019-08-30 10:00:00\n"),
          (at("review.yaml", "  key: mitterlechner-2020") + " submitted: '2019-08-30 10:00:00' is not a date (YYYY-MM-DD)",)),
 ]

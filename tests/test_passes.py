@@ -88,7 +88,7 @@ def test_kappa_and_alpha_are_the_libraries_values_and_published_as_dqv():
 @pytest.mark.parametrize("damage, message", [
     (lambda f, s, r: f.__setitem__(0, coding("a.csv", 2, "s1-a", "s1", "network", "trust", "coder-x")),
      "a.csv:2: curator: unknown curator 'coder-x'"),
-    (lambda f, s, r: r.pop(), "is not settled in reconciliation.csv"),
+    (lambda f, s, r: r.pop(), "is not settled in reconciliation*.csv"),
     (lambda f, s, r: r[0].data.update(decision="resolved", reason=""), "r.csv:2: reason: a resolved coding says why"),
     (lambda f, s, r: r[0].data.update(decision="agreed", mechanism="trust", pass_2=""),
      "r.csv:2: decision: agreed means both passes coded exactly this"),
