@@ -28,8 +28,10 @@ from .common import (
     integer,
     label,
     provenance,
+    short_name,
     typed,
     unique_keys,
+    work_name,
 )
 from .vocab import (
     BIBO,
@@ -76,11 +78,25 @@ def _display(row: Row) -> str:
     return ", ".join(p for p in parts if p) or row.get("key")
 
 
+def _names(rows: list[Row]) -> dict[str, str]:
+    """How labels name each work: its authors and year, else its title; works of the same authors and
+    year are told apart as 2024a, 2024b ... in the order of their titles."""
+    names = {row.get("key"): short_name(row.get("authors"), row.get("year"), row.get("title")) or _display(row)
+             for row in rows}
+    titles = {row.get("key"): row.get("title") for row in rows}
+    for name in {n for n in names.values() if re.search(r" [0-9]{4}$", n)}:
+        same = sorted((k for k, n in names.items() if n == name), key=lambda k: (titles[k], k))
+        if len(same) > 1:
+            names.update({k: name + chr(ord("a") + i) for i, k in enumerate(same)})
+    return names
+
+
 def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tuple]], list[Problem]]:
     problems: list[Problem] = []
     refs, studies = [], []
     seen_numbers: dict[int, Row] = {}
     seen_dois: dict[str, Row] = {}
+    ctx.work_names.update(_names(rows))
     for key, row in unique_keys(rows, problems):
         for name in REQUIRED:
             if not row.get(name):
@@ -149,7 +165,7 @@ def load_bibliography(rows: list[Row], ctx: Context) -> tuple[dict[str, list[tup
 
         i = instance("identification", key)
         refs += typed(i, LICN.Identification)
-        refs += [label(i, f"Identification of {('reference ' + str(number)) if number else key}"), (i, LICN.identifiedWork, w)]
+        refs += [label(i, f"Identification of {('reference ' + str(number)) if number else work_name(key, ctx)}"), (i, LICN.identifiedWork, w)]
         if number is not None:
             refs.append((i, LICN.identifiedEntry, entry_iri(number)))
             if number not in ctx.study_numbers:  # a reviewed study's entry points at it from the studies layer

@@ -112,6 +112,7 @@ def load_codebooks(books: list[tuple[str, dict]], ctx: Context) -> tuple[list[tu
             text = row.get("label")
             if not text:
                 problems.append(row.problem("label", "required value is empty"))
+            ctx.concept_labels[scheme, key] = text
             definition = _definition(section, row, kind_labels)
             if not definition:
                 problems.append(row.problem("definition", "required value is empty"))

@@ -67,10 +67,12 @@ class Context:
     """What one loader may refer to that another file defines (keys of sources, concepts...)."""
     sources: set[str] = field(default_factory=set)
     concepts: dict[str, set[str]] = field(default_factory=dict)
+    concept_labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (scheme, key) -> preferred label
     mechanism_kind: dict[str, str] = field(default_factory=dict)
     list_length: int = 0
     study_numbers: set[int] = field(default_factory=set)
     works: set[str] = field(default_factory=set)
+    work_names: dict[str, str] = field(default_factory=dict)  # bibliography key -> how labels name it (work_name)
     work_numbers: dict[str, int] = field(default_factory=dict)  # bibliography key -> its reference number
     later_works: set[str] = field(default_factory=set)  # works the review does not cite
     report_of: dict[str, str] = field(default_factory=dict)  # a report's key -> its study's main report
@@ -80,6 +82,31 @@ class Context:
     excluded: dict[str, int] = field(default_factory=dict)  # works a screening row excludes -> its line
     search_sources: set[str] = field(default_factory=set)
     criteria: set[str] = field(default_factory=set)
+
+
+def short_name(authors: str, year: str, title: str) -> str:
+    """How a label names a work for people: 'Knight 2024', 'Knight and Smith 2024' or 'Knight et al.
+    2024' from its authors ('Surname Initials; ...'), else its title; "" when it has neither."""
+    names = [n.strip() for n in authors.split(";") if n.strip()]
+    if not names or names[0].lower().startswith("et al"):
+        return title
+    surnames = [m.group(1) if (m := re.fullmatch(r"(.+?)\s+[A-Z][A-Z.\-]*", n)) else n
+                for n in names if not n.lower().startswith("et al")]
+    if len(surnames) == 1 and len(names) == 1:
+        who = surnames[0]
+    elif len(surnames) == 2 and len(names) == 2:
+        who = f"{surnames[0]} and {surnames[1]}"
+    else:
+        who = f"{surnames[0]} et al."
+    return f"{who} {year}".strip()
+
+
+def work_name(key: str, ctx: Context) -> str:
+    """A work (a bibliography key, or ref-N of a reviewed study not identified) as labels name it."""
+    if ctx.work_names.get(key):
+        return ctx.work_names[key]
+    number = ctx.work_numbers.get(key) or (key[4:] if key.startswith("ref-") and key[4:].isdigit() else None)
+    return f"reference {number}" if number else key
 
 
 def read_text(path: Path, name: str) -> tuple[str, Problem | None]:

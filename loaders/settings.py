@@ -13,6 +13,7 @@ from .common import (
     label,
     provenance,
     typed,
+    work_name,
 )
 from .vocab import LICN, instance
 
@@ -39,7 +40,8 @@ def load_settings(rows: list[Row], ctx: Context) -> tuple[list[tuple], list[Prob
         seen[skey] = row.line
         s = instance("setting", skey)
         t += typed(s, LICN.SettingStatement)
-        t += [label(s, f"Setting of {key}: {row.get('place') or row.get('country') or 'country unknown'}"),
+        country_name = ctx.concept_labels.get(("country", row.get("country")), row.get("country"))
+        t += [label(s, f"Setting of {work_name(key, ctx)}: {row.get('place') or country_name or 'country unknown'}"),
               (s, LICN.aboutWork, work_for(key, number, ctx))]
         country = concept_ref(row, "country", "country", ctx, problems)
         if country is not None:

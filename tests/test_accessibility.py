@@ -49,6 +49,7 @@ def pages(dist) -> dict[str, str]:
         "codebook": "/codebook.html",
         "figures": "/figures/index.html",
         "downloads": "/dumps/index.html",
+        "what's new": "/whats-new.html",
     }
 
 

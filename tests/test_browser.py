@@ -146,7 +146,7 @@ def test_studies_table_filters_sorts_and_exports(browser, server, dist, tmp_path
     _downloads(browser, tmp_path)
     browser.get(server + "/studies.html" if where == "server" else (dist / "site" / "studies.html").as_uri())
     assert browser.title == "Studies · LICN-KG"
-    rows = lambda: [r for r in browser.find_elements(By.CSS_SELECTOR, "#studies tbody tr") if r.is_displayed()]  # noqa: E731
+    rows = lambda: [r for r in browser.find_elements(By.CSS_SELECTOR, "#studies tbody tr") if r.is_displayed()]
     everything = len(rows())
     assert everything > 100
     Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=levels]")).select_by_visible_text("network")
@@ -158,18 +158,19 @@ def test_studies_table_filters_sorts_and_exports(browser, server, dist, tmp_path
     assert browser.find_element(By.ID, "shown").text == str(len(shown))
     browser.find_element(By.ID, "q").send_keys("trust")
     trusted = rows()
-    assert trusted and all("trust" in r.text.lower() for r in trusted)
+    assert trusted and all("trust" in r.get_attribute("textContent").lower() for r in trusted)
     browser.save_screenshot(str(ARTIFACTS / f"studies-filtered-{where}.png"))
     browser.find_element(By.ID, "export").click()
     exported = _wait_for_file(tmp_path, "studies-filtered*.csv").read_text(encoding="utf-8").splitlines()
-    assert exported[0].startswith("reference,label,authors,year") and len(exported) == len(trusted) + 1
+    header = (dist / "site" / "studies.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert exported[0] == header and len(exported) == len(trusted) + 1
     assert all("practices" in line for line in exported[1:])
     # sorting by year, descending after two clicks
     browser.find_element(By.ID, "q").clear()
     Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=levels]")).select_by_index(0)
     Select(browser.find_element(By.CSS_SELECTOR, "select[data-column=kinds]")).select_by_index(0)
     browser.execute_script("document.getElementById('q').dispatchEvent(new Event('input'))")
-    year = browser.find_element(By.CSS_SELECTOR, "th[data-key=year] button")
+    year = browser.find_element(By.CSS_SELECTOR, "#studies thead button[data-key=year]")
     year.click()
     year.click()
     years = [r.get_attribute("data-year") for r in rows() if r.get_attribute("data-year")]
@@ -231,7 +232,7 @@ def test_sparql_editor_runs_a_query_shows_linked_results_and_downloads_csv(brows
     browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
     WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".yasr table tbody tr")) == 5)
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, ".yasr table tbody a")]
-    assert any(link.startswith("https://w3id.org/licn/id/study/ref-") for link in links)
+    assert links and all(link.startswith(server + "/id/study/ref-") for link in links)  # the pages of this server
     browser.save_screenshot(str(ARTIFACTS / "sparql-editor.png"))
     browser.find_element(By.CSS_SELECTOR, ".yasr_downloadIcon").click()
     csv_file = _wait_for_file(tmp_path, "*.csv")

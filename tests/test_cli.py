@@ -47,7 +47,7 @@ def test_query_with_parameters_and_engine(dist):
     run = licn("query", "cell-items", "--param", "level=organisation", "--param", "kind=practices",
                "--engine", "rdflib", "--format", "csv", "--dist", str(dist))
     assert run.returncode == 0
-    assert "hospital ownership" in run.stdout and "nurturing linkages" not in run.stdout
+    assert "Hospital ownership" in run.stdout and "Nurturing linkages" not in run.stdout
 
 
 def test_unknown_query_and_parameter_exit_2(dist):

@@ -24,9 +24,9 @@ def check_table1_items(r):
     table = [x for x in r if x["source"] == "table"]
     assert len(table) == 19
     refs = lambda **where: set(cell(table, **where)["references"].split(", "))  # a list in no order SPARQL promises
-    assert refs(level="network", kind="activities", mechanism="nurturing linkages") == {"41", "51", "94", "95", "96", "97"}
-    assert refs(level="organisation", kind="practices", mechanism="hospital ownership") == {"102"}
-    assert refs(level="network", kind="practices", mechanism="pooling resources/expertise") == {"13", "86", "87"}
+    assert refs(level="network", kind="activities", mechanism="Nurturing linkages") == {"41", "51", "94", "95", "96", "97"}
+    assert refs(level="organisation", kind="practices", mechanism="Hospital ownership") == {"102"}
+    assert refs(level="network", kind="practices", mechanism="Pooling resources/expertise") == {"13", "86", "87"}
     assert {x["kind"] for x in r if x["source"] == "prose"} >= {"media", "practices", "activities", "outcomes"}
 
 
@@ -84,38 +84,38 @@ EXPECTED = {
     "reported-vs-derived": check_reported_vs_derived,
     "coverage": check_coverage,
     "unidentified-references": check_unidentified,
-    "cell-items": lambda r: (len(r) == 14 and [x["reference"] for x in r if x["mechanism"] == "aligning goals and creating shared understandings"] == [95, 98]),
-    "study-codings": lambda r: {x["mechanism"] for x in r} == {"nurturing linkages", "aligning goals and creating shared understandings"},
+    "cell-items": lambda r: (len(r) == 14 and [x["reference"] for x in r if x["mechanism"] == "Aligning goals and creating shared understandings"] == [95, 98]),
+    "study-codings": lambda r: {x["mechanism"] for x in r} == {"Nurturing linkages", "Aligning goals and creating shared understandings"},
     "double-counts": lambda r: [(x["reference"], x["occurrences"], x["cells"]) for x in r] == [(95, 2, 1)],
-    "mechanisms-across-levels": lambda r: [(x["mechanism"], x["levels"]) for x in r] == [("continuous learning", "policy, network")],
+    "mechanisms-across-levels": lambda r: [(x["mechanism"], x["levels"]) for x in r] == [("Continuous learning", "policy, network")],
     "studies-per-level": lambda r: [(x["level"], x["table_occurrences"]) for x in r] == [("policy", 5), ("network", 25), ("organisation", 15)],
     "studies-per-kind": lambda r: [(x["kind"], x["table_occurrences"]) for x in r] == [("media", 8), ("practices", 14), ("activities", 23), ("outcomes", 0)],
-    "studies-per-mechanism": lambda r: cell(r, mechanism="nurturing linkages")["occurrences"] == 6 and set(cell(r, mechanism="continuous learning")["levels"].split(", ")) == {"policy", "network"},
-    "studies-per-theory": lambda r: [(x["theory"], x["reported_studies"]) for x in r][:5] == [("network theory", 15), ("integrated care theory", 11), ("social network theory", 7), ("organisation theory", 6), ("leadership theory", 4)],
+    "studies-per-mechanism": lambda r: cell(r, mechanism="Nurturing linkages")["occurrences"] == 6 and set(cell(r, mechanism="Continuous learning")["levels"].split(", ")) == {"policy", "network"},
+    "studies-per-theory": lambda r: [(x["theory"], x["reported_studies"]) for x in r][:5] == [("Network theory", 15), ("Integrated care theory", 11), ("Social network theory", 7), ("Organisation theory", 6), ("Leadership theory", 4)],
     "evidence-gaps": lambda r: (r[3]["level"], r[3]["kind"], r[3]["studies"]) == ("policy", "practices", 1) and cell(r, level="network", kind="media")["table1_cell"] == "unseen" and len(r) == 12 and all(x["curator_studies"] == 0 for x in r),
     "publication-years": lambda r: sum(x["studies"] for x in r) == 12 and cell(r, year=2003)["period"] == "before 2009",
     "since-2009": lambda r: (r[0]["since_2009"], r[0]["with_year"], r[0]["unknown_year"], r[0]["reported"], r[0]["reported_of"]) == (11, 12, 61, 57, 73),
     "venues": lambda r: cell(r, venue="Milbank Quarterly")["works"] == 3,
-    "countries": lambda r: cell(r, country="denmark")["wikidata"] == "http://www.wikidata.org/entity/Q35" and cell(r, country="united states")["works"] == 6,
-    "care-settings": lambda r: cell(r, setting="regional health networks")["places"] == "Ontario",
+    "countries": lambda r: cell(r, country="Denmark")["wikidata"] == "http://www.wikidata.org/entity/Q35" and cell(r, country="United States")["works"] == 6,
+    "care-settings": lambda r: cell(r, setting="Regional health networks")["places"] == "Ontario",
     "tensions": lambda r: [(x["tension"], set(x["references"].split(", ")), x["status"]) for x in r] == [
-        ("dialogue versus the shadow of hierarchy", {"62"}, "seen"), ("market competition versus collaboration", {"6", "41", "43"}, "seen"),
-        ("shared governance versus other forms of network governance", {"45"}, "inferred")],
+        ("Dialogue versus the shadow of hierarchy", {"62"}, "seen"), ("Market competition versus collaboration", {"6", "41", "43"}, "seen"),
+        ("Shared governance versus other forms of network governance", {"45"}, "inferred")],
     "research-avenues": lambda r: len(r) == 4 and r[0]["row"] == 1 and r[0]["placement"] == "seen" and cell(r, group="Theory")["placement"] == "inferred",
     "curation-worklist": lambda r: {x["task"] for x in r} == {"identify reference", "find unseen Table 1 cell", "fill knowledge gap", "confirm inferred fact"} and len([x for x in r if x["task"] == "find unseen Table 1 cell"]) == 2,
     "provenance": lambda r: {x["type"] for x in r} == {"Coding", "Identification", "SettingStatement", "Study"} and cell(r, type="Study", source="T1NOTES")["status"] == "inferred",
-    "codebook-tree": lambda r: cell(r, concept="nurturing linkages")["broader"] == "activities" and all(x["definition"] for x in r),
+    "codebook-tree": lambda r: cell(r, concept="Nurturing linkages")["broader"] == "Activities" and all(x["definition"] for x in r),
     "graph-statistics": lambda r: [x["graph"] for x in r] == ["agenda", "catalogue", "codebook", "codings", "curation", "figures", "ontology", "references", "review", "studies"],
     "title-search": lambda r: cell(r, reference="101")["reviewed"] is True and all("network" in x["title"].lower() for x in r),
-    "mechanism-network": lambda r: len(r) == 100 and cell(r, reference=95, mechanism="nurturing linkages")["level"] == "network",
+    "mechanism-network": lambda r: len(r) == 100 and cell(r, reference=95, mechanism="Nurturing linkages")["level"] == "network",
     "changes-since-review": lambda r: len(r) == 12 and cell(r, level="network", kind="outcomes")["review_gap"] == "empty as published" and all(x["extended_studies"] >= x["review_studies"] for x in r),
     "studies": lambda r: len(r) > 100 and len([x for x in r if x["reviewed"]]) == 73 and all(x["label"] for x in r),
     "coder-agreement": lambda r: len(r) == 6 and all(0 < x["value"] <= 1 and x["studies"] == 45 for x in r)
         and {x["dimension"] for x in r} == {"Levels of analysis", "Kinds of leadership mechanism", "Leadership mechanisms"},
-    "coding-disagreements": lambda r: len(r) == 85 and {x["decision"] for x in r} == {"resolved", "dropped"}
+    "coding-disagreements": lambda r: len(r) == 115 and {x["decision"] for x in r} == {"resolved", "dropped"}
         and all(x["reason"] and (x["pass_1"] or x["pass_2"]) for x in r),
     "prisma-flow": lambda r: cell(r, order=2)["count"] == 73 and cell(r, order=1)["count"] == 365 and cell(r, order=14)["count"] == 117,
-    "codings": lambda r: len(r) == 291 and {x["basis"] for x in r} == {"table", "prose", "curator"} and all(x["curator"] for x in r if x["basis"] == "curator"),
+    "codings": lambda r: len(r) == 321 and {x["basis"] for x in r} == {"table", "prose", "curator"} and all(x["curator"] for x in r if x["basis"] == "curator"),
     "bibliography": lambda r: len(r) >= 70 and cell(r, key="ref-58")["reference"] == 58 and all(x["key"] for x in r),
     "sources": lambda r: cell(r, source="SEED")["seen"] > 50 and all(x["statements"] > 0 for x in r),
 }
@@ -138,7 +138,7 @@ def test_query_gives_the_expected_answer(name, dist):
 
 def test_parameters_select_what_they_say(dist):
     assert {x["mechanism"] for x in rows("cell-items", dist, level="organisation", kind="practices")} == {
-        "multilateral boundary spanning", "hospital ownership"}
+        "Multilateral boundary spanning", "Hospital ownership"}
     by_doi = rows("study-codings", dist, study="10.1177/1077558715590233")
     assert {x["reference"] for x in by_doi} == {101}
     assert rows("studies-per-level", dist, level="network")[0]["table_occurrences"] == 25
@@ -223,3 +223,14 @@ def test_a_parameter_value_outside_its_choices_is_refused_on_the_web_and_in_the_
             response = c.get(path)
             assert response.status_code == 400 and "review, all" in response.text, path
         assert c.get("/queries/evidence-gaps?scope=all").status_code == 200
+
+
+def test_an_empty_result_in_the_review_scope_points_to_the_other_scope(dist):
+    from licn.serve.app import create_app
+    from starlette.testclient import TestClient
+
+    with TestClient(create_app(dist, workers=1)) as client:
+        page = client.get("/queries/study-codings?study=knight-2024-integrated", headers={"Accept": "text/html"}).text
+        assert "0 rows" in page and 'href="?study=knight-2024-integrated&amp;scope=all"' in page
+        everything = client.get("/queries/study-codings?study=knight-2024-integrated&scope=all").text
+        assert "0 rows" not in everything and 'id="other-scope"' not in everything

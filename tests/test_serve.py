@@ -208,7 +208,8 @@ def test_study_page_links_both_ways_with_provenance(client):
     assert 'href="../../id/reference/58.html"' in study  # study -> its reference entry
     record = study.index("Where its bibliographic record was seen")
     inclusion = study.index("Why it counts as one of the review")
-    assert record < inclusion < study.index("Codings (")  # the record first, then the inclusion, then the codings
+    # the citation first, then the codings, then where the record was seen and why it is a study of the review
+    assert study.index('id="citation"') < study.index("Codings (") < record < inclusion
     assert 'href="../../id/source/pmc-tsasis.html"' in study[record:inclusion]
     assert 'href="../../id/source/rw.html"' in study[inclusion:]
     assert "inferred" in study and "Medium" in study
@@ -671,7 +672,7 @@ def test_stored_query_results_download_in_every_format(client, how):
         assert response.headers["content-type"].startswith(media)
         if fmt == "csv":
             rows = list(csv.DictReader(io.StringIO(response.text)))
-            assert {r["mechanism"] for r in rows} == {"multilateral boundary spanning", "hospital ownership"}
+            assert {r["mechanism"] for r in rows} == {"Multilateral boundary spanning", "Hospital ownership"}
         if fmt == "json":
             assert response.json()["head"]["vars"][0] == "mechanism"
     page = client.get("/queries/cell-items", params={"level": "organisation", "kind": "practices"}).text

@@ -24,6 +24,8 @@ from loaders.vocab import BASE, PREFIXES
 
 from .. import __version__, paths
 from ..dumps import DUMPS, jsonld
+from ..query.catalogue import QueryError, bind
+from ..query.results import format_result
 from .exports import EXPORTS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -73,6 +75,11 @@ KIND_TITLES = {
     "source": "Source records", "identification": "Identifications", "setting": "Setting statements",
     "avenue": "Research avenues", "gap": "Knowledge gaps", "method": "Method facts", "query": "Stored queries",
     "review": "The review", "person": "People", "dataset": "Dataset description",
+    # the kinds of the curation, listed after those above
+    "agent": "Curators", "agreement": "Agreement between the coding passes", "coding-pass": "Coding passes",
+    "criterion": "Eligibility criteria", "pass-coding": "Codings of the two passes",
+    "reconciliation": "Reconciliations of the coding passes", "screening": "Screening decisions",
+    "search": "Searches", "search-source": "Search sources",
 }
 EXAMPLE_QUERY = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("licn", "dcterms", "skos")) + """
 # Studies coded for a mechanism at the network level
@@ -87,16 +94,31 @@ LIMIT 50
 """
 
 LANDING_COUNTS = [("ReviewedStudy", "reviewed studies", "study"),
-                  ("Study", "studies in all (the review's and later ones)", "study"),
+                  ("Study", "studies in all (the review's and later ones)", "studies"),
                   ("ReferenceEntry", "reference entries", "reference"),
                   ("Coding", "codings", "coding"), ("Table1Item", "Table 1 items", "item"),
                   ("ProseClaim", "prose claims", "claim"), ("Mechanism", "leadership mechanisms", None),
                   ("ReportedFigure", "reported figures", "figure"), ("ResearchAvenue", "research avenues", "avenue"),
                   ("KnowledgeGap", "recorded knowledge gaps", "gap"), ("Source", "source records", "source")]
-STUDY_COLUMNS = (("reference", "No."), ("label", "Title or label"), ("authors", "Authors"), ("year", "Year"),
-                 ("venue", "Venue"), ("levels", "Levels"), ("kinds", "Kinds"), ("mechanisms", "Mechanisms"),
-                 ("countries", "Countries"), ("settings", "Care settings"), ("identified", "Identified"),
-                 ("reviewed", "Reviewed"), ("bases", "Basis"))
+# A coding's basis as the badge a codings table shows: (CSS class, text).
+BASIS_BADGES = {"Table1Basis": ("table", "Table 1"), "ProseBasis": ("prose", "prose"), "CuratorBasis": ("curator", "curator")}
+# The studies table: after the study itself (its title, with authors, year and reference number under
+# it), one column per column of the `studies` query that a reader may show: (key, heading, shown
+# before the reader chooses).
+STUDY_COLUMNS = (("venue", "Venue", True), ("cells", "Level × kind", True), ("mechanisms", "Mechanisms", True),
+                 ("countries", "Countries", True), ("bases", "Basis", True), ("reference", "No.", False),
+                 ("year", "Year", False), ("levels", "Levels", False), ("kinds", "Kinds", False),
+                 ("settings", "Care settings", False), ("designs", "Designs", False), ("doi", "DOI", False),
+                 ("reports", "Reports", False), ("identified", "Identified", False), ("reviewed", "Reviewed", False))
+STUDY_LISTS = ("levels", "kinds", "cells", "mechanisms", "countries", "settings", "designs", "bases")
+LEVEL_ORDER = ("policy", "network", "organisation")
+KIND_ORDER = ("media", "practices", "activities", "outcomes")
+# A basis as a filter offers it, and as a cell shows it.
+BASIS_NAMES = {"table": ("the review's Table 1", "Table 1"), "prose": ("the review's prose", "prose"),
+               "curator": ("a curator", "curator")}
+# The review's search was open up to June 2019 (data/review.yaml); the update search takes what was
+# published from July 2019 (data/eligibility.yaml). By year, "2019 or later" is the closest filter.
+SINCE_YEAR = 2019
 
 
 def dump_list(dist: Path) -> list[dict]:
@@ -158,18 +180,26 @@ class View:
     value: str
     label: str
     href: str | None = None
-    note: str = ""  # language tag or short datatype of a literal
+    note: str = ""  # a literal's datatype or language, shown as a tooltip (never beside the value)
     external: bool = False
 
 
+def readable(name: str) -> str:
+    """A vocabulary term's local name in words: JournalArticle -> Journal article, hasPublicationYear ->
+    has publication year."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name) or [name]
+    return " ".join([words[0], *(w if w.isupper() and len(w) > 1 else w.lower() for w in words[1:])])
+
+
 def render_term(v: View | None) -> Markup:
-    """A term as inline HTML: a link to its document, or the literal with its language or datatype."""
+    """A term as inline HTML: a link to its document, or the literal (its datatype or language, if
+    any, in a tooltip: people read "2016", not "2016"^^xsd:gYear)."""
     if v is None:
         return Markup('<span class="none">–</span>')
     if v.kind == "literal":
-        html = (f'<pre class="literal">{escape(v.value)}</pre>' if "\n" in v.value
-                else f'<span class="literal">{escape(v.value)}</span>')
-        return Markup(html + (f' <span class="note">{escape(v.note)}</span>' if v.note else ""))
+        title = f' title="{escape(v.note)}"' if v.note else ""
+        return Markup(f'<pre class="literal"{title}>{escape(v.value)}</pre>' if "\n" in v.value
+                      else f'<span class="literal"{title}>{escape(v.value)}</span>')
     if v.kind == "bnode":
         return Markup(f'<span class="bnode">{escape(v.label)}</span>')
     if v.href:
@@ -288,10 +318,16 @@ class Documents:
         return max(names, key=lambda n: n[0])[1] if names else iri
 
     def label(self, term) -> str:
+        """What a page calls a term: its label; a vocabulary term without one by its name in words
+        (fabio:JournalArticle as "Journal article"); any other IRI as it is."""
         if isinstance(term, ox.Literal):
             return term.value
         found = self._labels.get(term)
-        return found or (self.curie(term.value) if isinstance(term, ox.NamedNode) else "_:" + term.value)
+        if found or not isinstance(term, ox.NamedNode):
+            return found or "_:" + term.value
+        curie = self.curie(term.value)
+        name = curie.split(":", 1)[1] if curie != term.value else ""
+        return readable(name) if re.fullmatch(r"[A-Za-z]+", name) else curie  # wd:Q35 stays as it is
 
     # -- documents and their paths ------------------------------------------------------------
 
@@ -387,8 +423,8 @@ class Documents:
 
     def _view(self, term, root: str) -> View:
         if isinstance(term, ox.Literal):
-            note = (f"@{term.language}" if term.language
-                    else "" if term.datatype.value in PLAIN_TYPES else self.curie(term.datatype.value))
+            note = (f"language: {term.language}" if term.language
+                    else "" if term.datatype.value in PLAIN_TYPES else f"datatype: {self.curie(term.datatype.value)}")
             return View("literal", term.value, term.value, note=note)
         if isinstance(term, ox.BlankNode):
             return View("bnode", term.value, "_:" + term.value)
@@ -408,7 +444,7 @@ class Documents:
     def provenance_blocks(self, topic, kind: str, root: str) -> list[dict]:
         """Where each part of a resource comes from. For a study or work: first where its
         bibliographic record was seen, then why it is a study of the review (or how a search found
-        it); its codings, each with its basis, follow in their own table."""
+        it). Its codings, each with its basis, come before these blocks, in their own table."""
         if kind not in ("study", "work"):
             own = self.provenance(topic, "Where this comes from", root)
             return [own] if own else []
@@ -440,27 +476,77 @@ class Documents:
 
     def codings(self, subject, root: str) -> list[dict]:
         """The codings related to a resource: those pointing at it, and those citing its reference
-        entries (itself, its study entry, the entries citing it)."""
+        entries (itself, its study entry, the entries citing it). A coding's own page shows its row."""
+        if self.is_a(subject, "Coding"):
+            return [self.coding_row(subject, root)]
         entries = {*self.values(subject, "studyEntry"), *self.subjects(vocab.BIRO.references, subject)}
         if self.is_a(subject, "ReferenceEntry"):
             entries.add(subject)
         related = [s for s, _, _ in self.inc.get(subject, ())]
         related += [s for entry in entries for s in self.subjects("citesEntry", entry)]
-        rows = []
-        for coding in {s for s in related if self.is_a(s, "Coding")} - {subject}:
-            # A coding without an entry (None) finds no number and no study: None has no statements.
-            entry = self.value(coding, "citesEntry")
-            number = self.value(entry, "referenceNumber")
-            study = (self.subjects("studyEntry", entry) or self.values(entry, vocab.BIRO.references) or [None])[0]
-            fields = {name: self.view(self.value(coding, name), root)
-                      for name in ("level", "kind", "mechanism", "claim", "basis", "confidence")}
-            if fields["claim"] is not None:  # a coding rests on its claim, or else on its basis
-                fields["basis"] = None
-            rows.append({"coding": self.view(coding, root), "study": self.view(study, root),
-                         "number": int(number.value) if number is not None else None,
-                         "status": self.view(self.value(coding, "evidenceStatus"), root),
-                         "sources": self.views(coding, vocab.PROV.wasDerivedFrom, root), **fields})
+        rows = [self.coding_row(coding, root) for coding in {s for s in related if self.is_a(s, "Coding")}]
         return sorted(rows, key=lambda r: (r["number"] if r["number"] is not None else 10**9, r["coding"].value))
+
+    def coding_row(self, coding, root: str) -> dict:
+        """One coding as a row of a codings table: what it codes, what it rests on (a badge: Table 1,
+        prose or curator), who coded it and when (a curator coding), how sure and where it was seen."""
+        # A coding without an entry (None) finds no number and no study: None has no statements.
+        entry = self.value(coding, "citesEntry")
+        number = self.value(entry, "referenceNumber")
+        study = (self.values(coding, "evidenceFrom") or self.subjects("studyEntry", entry)
+                 or self.values(entry, vocab.BIRO.references) or [None])[0]
+        basis = self.value(coding, "basis")
+        badge = BASIS_BADGES.get(basis.value.rsplit("#", 1)[-1]) if basis is not None else None
+        fields = {name: self.view(self.value(coding, name), root)
+                  for name in ("level", "kind", "mechanism", "claim", "confidence")}
+        return {"coding": self.view(coding, root), "study": self.view(study, root),
+                "number": int(number.value) if number is not None else None,
+                "badge": badge, "basis": self.view(basis, root),
+                "by": self.views(coding, vocab.PROV.wasAttributedTo, root),
+                "on": self.text(coding, vocab.PROV.generatedAtTime), "from": self.view(self.value(coding, "codedFrom"), root),
+                "status": self.view(self.value(coding, "evidenceStatus"), root),
+                "locator": self.views(coding, "locator", root),
+                "sources": self.views(coding, vocab.PROV.wasDerivedFrom, root), **fields}
+
+    @cached_property
+    def _review_sources(self) -> frozenset:
+        """The source records about the review itself (its article pages, its reference list, the
+        curators' notes on it): what the review and its own codings rest on, never a study's abstract."""
+        basis = {self.iri(b) for b in ("Table1Basis", "ProseBasis")}
+        cited = [*self.instances("Review"), *self.instances("ReviewedStudy"),
+                 *(c for c in self.instances("Coding") if self.value(c, "basis") in basis)]
+        return frozenset(s for c in cited for s in self.values(c, vocab.PROV.wasDerivedFrom))
+
+    def citation_line(self, work, root: str, link: bool = False) -> dict:
+        """A study or work as its citation: authors, year, title ("" when the graph has none), venue,
+        DOI, the pages its record and its curators' codings cite (its abstract, its record), and its
+        place among the reports of one study. link: the title links to the work's own page."""
+        volume, issue, pages = (self.text(work, vocab.BIBO[name]) for name in ("volume", "issue", "pages"))
+        numbers = volume + (f"({issue})" if issue else "")
+        numbers += (":" if numbers and pages else "") + pages
+        venue = " ".join(part for part in (self.text(work, "venue"), numbers) if part)
+        cited = [*self.subjects("identifiedWork", work),
+                 *(c for c in self.subjects("evidenceFrom", work) if self.is_a(c, "CuratorCoding"))]
+        sources = {s for c in cited for s in self.values(c, vocab.PROV.wasDerivedFrom)} - self._review_sources
+        doi = self.text(work, vocab.BIBO.doi)
+        study = self.value(work, "reportOf")
+        entry = next(iter(self.values(work, "studyEntry") + self.subjects(vocab.BIRO.references, work)), None)
+        number = self.value(entry, "referenceNumber")
+
+        def report(w) -> dict:
+            return {"view": self.view(w, root), "year": self.text(w, vocab.FABIO.hasPublicationYear)}
+        return {
+            "view": self.view(work, root), "link": link,
+            "authors": ", ".join(a.strip() for a in self.text(work, "authors").split(";") if a.strip()),
+            "year": self.text(work, vocab.FABIO.hasPublicationYear), "title": self.text(work, vocab.DCTERMS.title),
+            "venue": venue, "doi": doi, "doi_href": f"https://doi.org/{doi}" if doi else None,
+            "sources": sorted(({"label": self.label(s), "href": page} for s in sources
+                             if (page := self.text(s, vocab.FOAF.page))), key=lambda p: (p["label"], p["href"])),
+            "number": number.value if number is not None else None, "entry": self.view(entry, root),
+            "study": report(study) if study is not None else None,
+            "siblings": [report(r) for r in self.subjects("reportOf", study) if r != work] if study is not None else [],
+            "reports": [report(r) for r in self.subjects("reportOf", work)],
+        }
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -487,16 +573,22 @@ class Documents:
         root = "../" * path.count("/")
         topic = self.topic(path)
         kind = path.split("/")[1] if path.startswith("id/") else "concept"
-        types = sorted((self.view(ox.NamedNode(t), root) for t in self.types(topic)), key=lambda v: v.label.lower())
+        types = sorted((self.view(ox.NamedNode(t), root) for t in self.types(topic)), key=lambda v: (v.label.lower(), v.value))
+        types = [replace(v, label=v.label[:1].upper() + v.label[1:]) for v in types]  # a list of names, each capitalised
         query_name = self.text(topic, "queryName") if kind == "query" else None
+        # the work a page cites first: a study or work itself, or the study a coding is evidence from
+        cited = topic if kind in ("study", "work") else None
+        if kind in ("coding", "pass-coding"):
+            cited = self.value(topic, "evidenceFrom") or self.value(topic, "codedStudy")
         return {
             "title": self.label(topic), "iri": topic.value, "kind": kind, "types": types,
+            "citation": self.citation_line(cited, root, link=cited != topic) if cited is not None else None,
             "formats": self.formats_of(path.rsplit("/", 1)[-1]), "codings": self.codings(topic, root),
             "provenance": self.provenance_blocks(topic, kind, root),
             "statements": self.grouped(self.out.get(topic, ()), root),
             "referenced_by": self.grouped(((p, s, graph) for s, p, graph in self.inc.get(topic, ())), root),
             "query_page": f"{root}queries/{query_name}.html" if query_name in self.catalogue else None,
-            "show_study": kind not in ("study", "work", "reference"),
+            "show_study": kind not in ("study", "work", "reference", "coding"),
             "list_href": (f"{root}list/{kind}.html" if kind in self.kinds
                           else f"{root}codebook.html" if kind == "concept" else None),
             "list_title": "Codebook" if kind == "concept" else KIND_TITLES.get(kind, kind),
@@ -620,7 +712,7 @@ class Documents:
     def landing(self, downloads: list[dict], evidence_map: bool, live: bool = False) -> str:
         citation = self.citation()
         counts = [{"n": len(self.instances(cls)), "what": what,
-                   "href": (f"list/{kind}.html" if kind in self.kinds
+                   "href": (f"list/{kind}.html" if kind in self.kinds else "studies.html" if kind == "studies"
                             else "codebook.html#mechanisms" if cls == "Mechanism" else None)}
                   for cls, what, kind in LANDING_COUNTS]
         return self.render_page("index.html", "", live=live, title="LICN-KG",
@@ -645,25 +737,94 @@ class Documents:
         return json.dumps(dict(sorted(self.prefixes.items())), indent=1) + "\n"
 
     def sparql_page(self, time_limit: float, cap: int, live: bool = False) -> str:
-        """The SPARQL editor (YASGUI, when its assets are installed) or a plain form."""
+        """The SPARQL editor (YASGUI, when its assets are installed) or a plain form. The editor gets
+        what it shows results with (the prefixes, which IRIs have a page here) and the stored queries
+        as examples, each with its parameters' default values, as its page runs it."""
         editor = all((paths.VENDOR / path).is_file() for path in paths.VENDORED.values())
+        examples = self.editor_examples()
+        data = None
+        if editor:
+            folders, links = self.editor_pages
+            data = {"live": live, "base": self.base, "prefixes_url": "prefixes.json", "example": EXAMPLE_QUERY,
+                    # the instance namespace as a prefix for showing results, not among prefixes.json:
+                    # its local names (study/ref-7) are no prefixed names a query can use
+                    "prefixes": dict(sorted({**self.prefixes, "id": self.base + "id/"}.items())),
+                    "folders": folders, "links": links,
+                    "examples": {e["name"]: {"text": e["text"], "description": e["description"]} for e in examples}}
         return self.render_page("sparql.html", "sparql", live=live, title="SPARQL endpoint",
                                 time_limit=f"{time_limit:g}", cap=cap, example=EXAMPLE_QUERY, editor=editor,
-                                prefixes=self.prefixes)
+                                examples=examples, editor_data=data)
+
+    def editor_examples(self) -> list[dict]:
+        """The stored queries as the editor offers them, by title: name, title, description and text."""
+        examples = []
+        for query in self.catalogue.values():
+            try:
+                text = bind(query)
+            except QueryError:
+                continue
+            examples.append({"name": query.name, "title": query.title, "description": query.description, "text": text})
+        return sorted(examples, key=lambda e: (e["title"].lower(), e["name"]))
+
+    @cached_property
+    def editor_pages(self) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """Where the editor links an IRI under the base, relative to the site's root (where the editor
+        is): folder -> keys of the documents at folder/key.html (id/study/ -> [ref-1, ...]), and the
+        other pages by the IRI's path under the base (ontology#Coding -> ontology.html#Coding). An IRI
+        under the base with neither (a named graph) keeps its own link."""
+        iris = {term.value for term in (*self.out, *self.inc) if isinstance(term, ox.NamedNode)}
+        iris.update(p.value for values in self.out.values() for p, _, _ in values)
+        folders, links = defaultdict(list), {"": "index.html", "sparql": "sparql.html", "dumps/": "dumps/index.html"}
+        for iri in sorted(i for i in iris if i.startswith(self.base)):
+            href = self.href(iri, "")
+            if href is None or href == iri:
+                continue
+            rest = iri[len(self.base):]
+            folder, _, key = rest.rpartition("/")
+            if folder and href == rest + ".html":
+                folders[folder + "/"].append(key)
+            else:
+                links[rest] = href
+        return {folder: sorted(keys, key=natural_key) for folder, keys in sorted(folders.items())}, links
 
     # -- the studies table and the query catalogue ---------------------------------------------
 
     def studies_page(self, table, live: bool = False) -> str:
-        """The studies table (the `studies` stored query, every study, every coding)."""
-        rows = [{"cells": {k: ("yes" if v is True else "no" if v is False else str(v)) for k, v in row.items()},
-                 "href": self.href(row["study"], "")} for row in table.as_dicts()]
-        # The filters' values: the levels from policy to organisation, the kinds from media to outcomes.
-        order = ["policy", "network", "organisation", "media", "practices", "activities", "outcomes"]
-        listed = {column: sorted({v for r in rows for v in r["cells"][column].split(", ") if v}, key=order.index)
-                  for column in ("levels", "kinds")}
+        """The studies table (the `studies` stored query, every study, every coding). The page embeds each
+        row as /studies.csv writes it (the same query result through the same CSV writer), so that its
+        export of the rows shown is those lines of /studies.csv under the same header."""
+        header = format_result(replace(table, rows=[], terms=None), "csv")
+        records = [format_result(replace(table, rows=[row], terms=None), "csv")[len(header):] for row in table.rows]
+        pairs = [f"{level}-{kind}" for level in LEVEL_ORDER for kind in KIND_ORDER]
+        orders = {"levels": LEVEL_ORDER, "kinds": KIND_ORDER, "cells": pairs, "bases": tuple(BASIS_NAMES)}
+
+        def ordered(values, column: str) -> list[str]:
+            """Distinct values of a column, in the codebook's order where it has one, else alphabetically."""
+            order = orders.get(column, ())
+            return sorted(set(values) - {""}, key=lambda v: (order.index(v) if v in order else len(order), v))
+
+        def pair_name(key: str) -> str:
+            level, _, kind = key.partition("-")
+            return f"{level.capitalize()} × {kind}"
+
+        rows = []
+        for values in table.as_dicts():
+            data = {k: "true" if v is True else "false" if v is False else "" if v is None else str(v)
+                    for k, v in values.items()}
+            shown = {k: data[k] for k in ("venue", "reference", "year", "doi", "reports")}
+            shown |= {k: ordered(data[k].split(", "), k) for k in STUDY_LISTS}
+            shown["cells"] = [pair_name(key) for key in shown["cells"]]
+            shown["bases"] = [BASIS_NAMES.get(key, (key, key))[1] for key in shown["bases"]]
+            shown |= {k: "yes" if values[k] else "no" for k in ("identified", "reviewed")}
+            rows.append({"data": data, "shown": shown, "href": self.href(data["study"], "")})
+        # The filters' values, as the data has them: levels from policy to organisation, kinds from media to outcomes.
+        present = {k: ordered((v for r in rows for v in r["data"][k].split(", ")), k) for k in ("levels", "kinds", "bases")}
         return self.render_page("studies.html", "studies", live=live, title="Studies", rows=rows,
-                                reviewed=sum(r["cells"]["reviewed"] == "yes" for r in rows),
-                                columns=[{"key": k, "label": label} for k, label in STUDY_COLUMNS], **listed)
+                                reviewed=sum(r["data"]["reviewed"] == "true" for r in rows),
+                                columns=[{"key": k, "label": label, "shown": on} for k, label, on in STUDY_COLUMNS],
+                                levels=present["levels"], kinds=present["kinds"],
+                                bases=[(key, BASIS_NAMES.get(key, (key, key))[0]) for key in present["bases"]],
+                                since=SINCE_YEAR, export={"header": header, "records": records})
 
     def catalogue_page(self, live: bool = False) -> str:
         return self.render_page("queries.html", "queries", live=live, title="Stored queries",
