@@ -26,7 +26,24 @@ $(NODE_STAMP): package.json package-lock.json
 	  echo "npm is missing: the SPARQL editor and the site search are left out (apt-get install npm)"; \
 	fi
 
-# Debian packages the tests use: headless Chromium for the browser tests.
+# Apache httpd, for the test of the site's .htaccess under a real server (the test runs its own, on a
+# loopback port). The package's service would listen on port 80: it is kept from starting while the
+# package installs (Debian's policy-rc.d), then stopped and disabled in case it started all the same.
+APACHE_DEP = @[ -x /usr/sbin/apache2 ] || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    policy=/usr/sbin/policy-rc.d; made=; \
+	    if [ ! -e $$policy ]; then printf '\#!/bin/sh\nexit 101\n' >$$policy && chmod 755 $$policy && made=1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 >/dev/null; status=$$?; \
+	    if [ -n "$$made" ]; then rm -f $$policy; fi; \
+	    service apache2 stop >/dev/null 2>&1; update-rc.d apache2 disable >/dev/null 2>&1; \
+	    systemctl disable apache2 >/dev/null 2>&1; \
+	    exit $$status; \
+	  else \
+	    echo "apache2 is missing: run 'sudo apt-get install apache2' and 'sudo systemctl disable --now apache2' (the .htaccess test under Apache is skipped without it)"; \
+	  fi; }
+
+# Debian packages the tests use: headless Chromium for the browser tests; Java and Jena ARQ, a third
+# SPARQL engine every stored query must also run on (tests/test_jena.py).
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -35,6 +52,14 @@ system-deps:
 	    echo "chromium is missing: run 'sudo apt-get install chromium chromium-driver' (the browser tests are skipped without it)"; \
 	  fi; \
 	fi
+	@if ! command -v java >/dev/null 2>&1 || ! dpkg-query -W -f '$${Status}' libapache-jena-java 2>/dev/null | grep -q ' installed$$'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless libapache-jena-java >/dev/null; \
+	  else \
+	    echo "Java or Jena is missing: run 'sudo apt-get install default-jre-headless libapache-jena-java' (the Jena tests are skipped without them)"; \
+	  fi; \
+	fi
+	$(APACHE_DEP)
 
 build: $(STAMP) $(NODE_STAMP)
 	$(BIN)/licn build

@@ -24,7 +24,9 @@ from loaders.dataset import check_about
 from loaders.vocab import LICN
 
 from . import paths
-from .dumps import void_graph, write_dumps
+from .citation import CITATION, citation_problems, write_deposit
+from .crate import write_crate
+from .dumps import the_review, void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
 from .lease import unleased
 from .processes import end_with_parent
@@ -107,12 +109,16 @@ def _publish_version(staging: Path, out: Path) -> None:
 
 
 def dataset_about(data_dir: Path) -> dict:
-    """data/dataset.yaml: what the VoID/DCAT description says of the dataset itself."""
+    """data/dataset.yaml: what the VoID/DCAT description says of the dataset itself; the project's
+    CITATION.cff (beside data/), where there is one, must say the same of the release."""
     path = Path(data_dir) / "dataset.yaml"
     if not path.exists():
         raise BuildError("dataset.yaml:0: (file): file is missing")
     about, problems = read_yaml(path)
     problems = problems or check_about(about, "dataset.yaml")
+    citation = Path(data_dir).resolve().parent / CITATION
+    if not problems and citation.is_file():
+        problems = citation_problems(citation, about)
     if problems:
         raise BuildError(f"the data has {len(problems)} problem(s):\n" + "\n".join(map(str, problems)))
     return about
@@ -165,10 +171,12 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                     if shared:
                         problems.append(f"{len(shared)} statement(s) stand in more than one layer:\n"
                                         + "\n".join(f"  {s}" for s in shared))
+                review = the_review(store)
                 if not problems:
                     void = void_graph(store, staging, about)
                     (staging / "void.ttl").write_text(void.serialize(format="turtle"), encoding="utf-8")
                     write_exports(store, staging)
+                    write_deposit(staging, about, review["doi"])
                     phases["serialise"] = time.perf_counter() - t
                 del store
                 t = time.perf_counter()
@@ -183,6 +191,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                     _publish(staging, phases)
                 else:
                     kept = _keep_previous_site(out, staging)
+                write_crate(staging, about, review)
                 _publish_version(staging, out)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)

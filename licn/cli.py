@@ -13,7 +13,8 @@ from . import paths
 
 EXIT_USAGE = 2
 # The commands whose cmd_<command> lives in a module of its own, imported only when that command runs.
-ELSEWHERE = {"serve": "licn.serve.app", "push": "licn.push", "figures": "licn.publish.figures", "diff": "licn.diff"}
+ELSEWHERE = {"serve": "licn.serve.app", "push": "licn.push", "figures": "licn.publish.figures", "diff": "licn.diff",
+             "release": "licn.publish.whatsnew"}
 
 
 def cmd_build(args) -> int:
@@ -154,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("diff", help="what changed between two releases: two built dist/ folders or two .nq dumps")
     p.add_argument("old")
     p.add_argument("new")
+
+    p = sub.add_parser("release", help="keep the built graph as release VERSION (data/releases/), the baseline of "
+                                       "What's new")
+    p.add_argument("version", help="a date with an optional number, e.g. 2026-12-06 or 2026-12-06.2")
+    p.add_argument("--dist", default=str(paths.DIST))
 
     args = parser.parse_args(argv)
     if args.command not in ("serve", "push"):  # these outlive a peer that hangs up: a client, or the store

@@ -1,8 +1,10 @@
-"""licn diff OLD NEW: what changed between two releases (two built dist/ folders, or two N-Quads dumps):
+"""licn diff OLD NEW: what changed between two releases (two built dist/ folders, or two N-Quads dumps, gzipped
+or not):
 statements added and removed per layer, studies and codings added, removed or changed, and the cells
 of the evidence map (as extended) whose counts moved."""
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,9 +13,10 @@ import pyoxigraph as ox
 from loaders.vocab import GRAPH, LICN
 
 from .query.catalogue import bind, load_catalogue
-from .query.engines import load_dataset, run_oxigraph
+from .query.engines import run_oxigraph
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Diff:
     studies: Changes
     codings: Changes
     cells: dict[tuple[str, str], tuple[int, int]]  # (level, kind) -> (studies before, after), only cells that moved
+    labels: dict[str, str] = field(default_factory=dict, compare=False)  # IRI -> rdfs:label, for saying it in words
 
     def __bool__(self) -> bool:
         return bool(self.layers or self.studies or self.codings or self.cells)
@@ -72,10 +76,28 @@ def _changes(old: set, new: set, cls: ox.NamedNode) -> Changes:
                    sorted(s.value for s in kept if old_statements[s] != new_statements[s]))
 
 
-def _cells(nq: Path) -> dict[tuple[str, str], int]:
+def _cells(quads: set) -> dict[tuple[str, str], int]:
+    store = ox.Store()
+    store.extend(quads)
+    store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads])
     query = bind(load_catalogue()["evidence-gaps"], {"scope": "all"})
-    rows = run_oxigraph(load_dataset(str(nq)), query, union=False).as_dicts()
+    rows = run_oxigraph(store, query, union=False).as_dicts()
     return {(row["level"], row["kind"]): row["studies"] for row in rows}
+
+
+def _read(path: Path) -> set:
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as stream:
+            return set(ox.parse(stream, format=ox.RdfFormat.N_QUADS))
+    return set(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+
+
+def labels(*quad_sets: set) -> dict[str, str]:
+    """rdfs:label of every subject in the dumps, the later dump's label winning."""
+    found = {}
+    for quads in quad_sets:
+        found.update({q.subject.value: q.object.value for q in quads if q.predicate == RDFS_LABEL})
+    return found
 
 
 def diff(old: Path, new: Path) -> Diff:
@@ -83,8 +105,7 @@ def diff(old: Path, new: Path) -> Diff:
     for path in (old_nq, new_nq):
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist: give two built dist/ folders or two .nq dumps")
-    before = set(ox.parse(path=str(old_nq), format=ox.RdfFormat.N_QUADS))
-    after = set(ox.parse(path=str(new_nq), format=ox.RdfFormat.N_QUADS))
+    before, after = _read(old_nq), _read(new_nq)
     added, removed = after - before, before - after
     layers: dict[str, tuple[int, int]] = {}
     for quads, position in ((added, 0), (removed, 1)):
@@ -93,11 +114,11 @@ def diff(old: Path, new: Path) -> Diff:
             counts = list(layers.get(layer, (0, 0)))
             counts[position] += 1
             layers[layer] = (counts[0], counts[1])
-    old_cells, new_cells = _cells(old_nq), _cells(new_nq)
+    old_cells, new_cells = _cells(before), _cells(after)
     cells = {cell: (old_cells.get(cell, 0), new_cells.get(cell, 0)) for cell in sorted(old_cells.keys() | new_cells.keys())
              if old_cells.get(cell, 0) != new_cells.get(cell, 0)}
     return Diff(dict(sorted(layers.items())), _changes(before, after, ox.NamedNode(LICN.Study)),
-                _changes(before, after, ox.NamedNode(LICN.Coding)), cells)
+                _changes(before, after, ox.NamedNode(LICN.Coding)), cells, labels(before, after))
 
 
 def cmd_diff(args) -> int:

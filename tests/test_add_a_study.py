@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from licn import paths
+from licn.publish.whatsnew import write_release
 
 BIBTEX = """
 @article{example-2024-leading,
@@ -43,11 +44,11 @@ def code_twice(home, codings: list[str], coder_b: str = "licn-coder-b") -> None:
     (data / "coding-passes.yaml").write_text(passes.replace("read: [", "read: [" + ", ".join(works) + ", "), encoding="utf-8")
     second = [row.replace(row.split(",")[0], row.split(",")[0] + "-b", 1).replace(",licn-curators,", f",{coder_b},")
               for row in codings]
-    with open(data / "coding-pass-2.csv", "a", encoding="utf-8") as sheet:
+    with open(data / "coding-pass-2-d.csv", "a", encoding="utf-8") as sheet:
         sheet.write("\n".join(second) + "\n")
     settled = [",".join([row.split(",")[0] + "-r", *row.split(",")[1:5], row.split(",")[0], row.split(",")[0] + "-b",
                          "agreed", "", "medium", "licn-reconciler", "2026-12-06"]) for row in codings]
-    with open(data / "reconciliation.csv", "a", encoding="utf-8") as sheet:
+    with open(data / "reconciliation-b.csv", "a", encoding="utf-8") as sheet:
         sheet.write("\n".join(settled) + "\n")
 
 
@@ -59,12 +60,15 @@ def cells(path):
     return {(r["level"], r["kind"]): int(r["studies"]) for r in rows(path)}
 
 
-def build_with(tmp_path, bibtex: str, codings: list[str]):
+def build_with(tmp_path, bibtex: str, codings: list[str], release=None):
     """A copy of the project with the entries of bibtex in data/ and their codings made and reconciled as
-    the README says, built into tmp_path/dist: (home, out)."""
+    the README says, built into tmp_path/dist: (home, out). With release (a built dist/), that build is kept
+    as the latest release first, as `licn release` does."""
     home = tmp_path / "home"
     for folder in ("data", "ontology", "queries"):
         shutil.copytree(paths.ROOT / folder, home / folder)
+    if release is not None:
+        write_release(release, "2099-12-31", home / "data")
     (home / "data" / "new-studies.bib").write_text(bibtex, encoding="utf-8")
     with open(home / "data" / "curator-codings.csv", "a", encoding="utf-8") as sheet:
         sheet.write("\n".join(codings) + "\n")
@@ -77,7 +81,7 @@ def build_with(tmp_path, bibtex: str, codings: list[str]):
 
 
 def test_adding_a_study_as_the_readme_says(tmp_path, dist):
-    home, out = build_with(tmp_path, BIBTEX, CODINGS)
+    home, out = build_with(tmp_path, BIBTEX, CODINGS, release=dist)
 
     page = out / "site" / "id" / "work" / "example-2024-leading.html"
     assert page.exists() and "Leading an integrated care network" in page.read_text(encoding="utf-8")
@@ -106,3 +110,22 @@ def test_adding_a_study_as_the_readme_says(tmp_path, dist):
         f"map cell network x outcomes (as extended): {before[('network', 'outcomes')]} -> {after[('network', 'outcomes')]} studies"]
     assert {line.split(":")[0] for line in changes if line.startswith("layer ")} <= {  # review: its source record
         "layer codings", "layer curation", "layer references", "layer review", "layer studies"}
+
+    # the site's What's new and its feed: one new entry, since the release just kept, saying exactly this
+    import feedparser
+    feed = feedparser.parse((out / "site" / "whats-new.atom").read_bytes())
+    before_feed = feedparser.parse((dist / "site" / "whats-new.atom").read_bytes())
+    assert not feed.bozo and len(feed.entries) == len([e for e in before_feed.entries if not e.id.endswith("#unreleased")]) + 2
+    newest = feed.entries[0]
+    assert newest.id == "https://w3id.org/licn/whats-new#unreleased" and newest.title.startswith("Since release 2099-12-31")
+    lines = newest.content[0].value.splitlines()
+    assert lines[0] == "1 study added: Leading an integrated care network: a qualitative study"
+    assert lines[1] == "2 codings added"
+    assert [line for line in lines if line.startswith("Map cell")] == [
+        f"Map cell network × activities (as extended): {before[('network', 'activities')]} → "
+        f"{after[('network', 'activities')]} studies",
+        f"Map cell network × outcomes (as extended): {before[('network', 'outcomes')]} → "
+        f"{after[('network', 'outcomes')]} studies"]
+    assert feed.entries[1].id == "https://w3id.org/licn/whats-new#release-2099-12-31"
+    page = (out / "site" / "whats-new.html").read_text(encoding="utf-8")
+    assert 'href="id/work/example-2024-leading.html"' in page

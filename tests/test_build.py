@@ -1,4 +1,5 @@
 """The build: dumps that parse elsewhere, byte-identical rebuilds, and no half-written dist/."""
+import json
 import os
 import shutil
 import signal
@@ -202,7 +203,12 @@ def test_a_data_only_build_writes_the_same_dumps_and_no_site(tmp_path, dist):
     run = subprocess.run(LICN_CLI + ["build", "--no-site", "--out", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in dist.iterdir() if p.name not in ("site", "figures"))
-    assert all((out / p.name).read_bytes() == p.read_bytes() for p in dist.iterdir() if p.is_file())
+    crate = "ro-crate-metadata.json"  # describes the folder: the same, less the figures and the site
+    assert all((out / p.name).read_bytes() == p.read_bytes() for p in dist.iterdir() if p.is_file() and p.name != crate)
+    graph = {e["@id"]: e for e in json.loads((dist / crate).read_text(encoding="utf-8"))["@graph"]}
+    data_only = {e["@id"]: e for e in json.loads((out / crate).read_text(encoding="utf-8"))["@graph"]}
+    assert set(graph) - set(data_only) == {"figures/", "site/"} | {f"figures/{p.name}" for p in (dist / "figures").iterdir()}
+    assert all(data_only[key] == graph[key] for key in data_only if key != "./")
 
 
 def test_a_data_only_build_keeps_the_previous_site_and_figures(tmp_path):

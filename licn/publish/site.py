@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from loaders import vocab
 from loaders.vocab import BASE
 
 from .. import paths
@@ -25,8 +27,10 @@ from ..query.results import format_result
 
 # The live endpoint's bounds, which the pages state.
 from ..serve.sparql import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT
+from . import whatsnew
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
 from .search import search_documents, search_index
+from .signposts import document_links, landing_links
 
 RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
 _FORKED: dict = {}
@@ -79,6 +83,28 @@ def _write_resources(docs: Documents | None, site: Path, resources) -> None:
                 _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
 
 
+def _apache_variable(name: str) -> str:
+    """A placeholder for a variable of the request, which _apache_header turns into mod_headers' %{NAME}e."""
+    return f"\0{name}\0"
+
+
+def _apache_header(value: str) -> str:
+    """A header value as the quoted argument of mod_headers' Header directive: its percent signs and
+    quotes escaped, its placeholders the request's variables (set by the .htaccess's rewrite rules)."""
+    value = value.replace("%", "%%").replace('"', '\\"')
+    return re.sub("\0([A-Z_]+)\0", r"%{\1}e", value)
+
+
+def htaccess(docs: Documents, downloads: list[dict]) -> str:
+    """The .htaccess: linked-data rules for Apache, with the Signposting links `licn serve` sends, for
+    the site's address (LICN_SITE) and the resource a document is of (LICN_RESOURCE)."""
+    site, resource = _apache_variable("LICN_SITE"), _apache_variable("LICN_RESOURCE")
+    return docs.env.get_template("htaccess").render(
+        base=docs.base, suffixes="|".join(FORMATS),
+        landing_links=_apache_header(landing_links(docs.base, site, downloads)),
+        document_links=_apache_header(document_links(docs.base, site, resource)))
+
+
 def finish_site(docs: Documents, out: Path) -> Path:
     """The rest of the site, once the figures are drawn: downloads, figures, landing page, queries."""
     out = Path(out)
@@ -102,8 +128,14 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / "prefixes.json", docs.prefixes_json())
     _write(site / "search.html", docs.search_page())
     _write(site / "search-index.js", "window.LICN_SEARCH = " + search_index(search_documents(store)) + ";\n")
-    _write(site / ".htaccess", docs.env.get_template("htaccess").render(base=docs.base))
+    _write(site / ".htaccess", htaccess(docs, downloads))
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
+
+    items = whatsnew.entries(out, today=docs.text(docs.dataset, str(vocab.DCTERMS.modified)))
+    _write(site / "whats-new.html", docs.render_page(
+        "whats-new.html", "whats-new", title="What's new", items=items,
+        href=lambda iri: docs.href(iri, "")))
+    _write(site / "whats-new.atom", whatsnew.atom_feed(items, docs.base, docs.base, "LICN-KG"))
 
     _write(site / "queries.html", docs.catalogue_page())
     studies = run_oxigraph(store, bind(docs.catalogue["studies"], {"scope": "all"}))

@@ -9,12 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Literal, URIRef, Variable
 
 from .. import paths
 from ..graph import to_rdflib
 from .catalogue import QueryError, StoredQuery, bind, load_catalogue, parse_query_file
-from .parse import syntax_problem
+from .parse import PARSER_LOCK, syntax_problem
 
 ENGINES = ("oxigraph", "rdflib")
 
@@ -155,6 +155,59 @@ def run_oxigraph(store, text: str, cap: int | None = None, terms: bool = False, 
     return Result(columns, [[plain(t) for t in row] for row in cells], cells if terms else None, truncated)
 
 
+# The expressions whose value is a boolean (SPARQL 1.1, section 17), by their names in rdflib's algebra.
+_BOOLEAN_EXPRESSIONS = {
+    "RelationalExpression", "ConditionalAndExpression", "ConditionalOrExpression", "UnaryNot",
+    "Builtin_BOUND", "Builtin_EXISTS", "Builtin_NOTEXISTS", "Builtin_sameTerm", "Builtin_isIRI", "Builtin_isURI",
+    "Builtin_isBLANK", "Builtin_isLITERAL", "Builtin_isNUMERIC", "Builtin_REGEX", "Builtin_CONTAINS",
+    "Builtin_STRSTARTS", "Builtin_STRENDS", "Builtin_LANGMATCHES",
+}
+_INTEGER_TYPES = {_XSD + t for t in ("integer", "int", "long", "short")}
+
+
+def boolean_columns(text: str) -> set[str]:
+    """The variables a query binds, with BIND(... AS ?v) or SELECT (... AS ?v), only to boolean values:
+    a comparison, a logical operator, a boolean function, a boolean constant, IF or COALESCE of such, or
+    another such variable. Read from the query as rdflib's parser gives it; none if rdflib cannot parse it."""
+    from rdflib.plugins.sparql import algebra, parser
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        with PARSER_LOCK:
+            tree = algebra.translateQuery(parser.parseQuery(text)).algebra
+    except Exception:  # noqa: BLE001 - a query rdflib cannot read is sent as it is, its columns as they come
+        return set()
+    bindings: dict[str, list] = {}
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, CompValue):
+            if node.name == "Extend":
+                bindings.setdefault(str(node.var), []).append(node.expr)
+            pending.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            pending.extend(node)
+
+    def boolean(expr, known: set[str]) -> bool:
+        if isinstance(expr, Variable):
+            return str(expr) in known
+        if isinstance(expr, Literal):
+            return expr.datatype is not None and str(expr.datatype) == _XSD + "boolean"
+        name = getattr(expr, "name", None)
+        if name == "Builtin_IF":
+            return boolean(expr.arg2, known) and boolean(expr.arg3, known)
+        if name == "Builtin_COALESCE":
+            return all(boolean(arg, known) for arg in expr.arg)
+        return name in _BOOLEAN_EXPRESSIONS
+
+    found: set[str] = set()
+    while True:  # until no more variables turn out boolean through other ones
+        more = {v for v, exprs in bindings.items() if v not in found and all(boolean(e, found) for e in exprs)}
+        if not more:
+            return found
+        found |= more
+
+
 def _run_endpoint(text: str, endpoint: str) -> Result:
     from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
@@ -170,16 +223,22 @@ def _run_endpoint(text: str, endpoint: str) -> Result:
         raise QueryError(f"the endpoint {endpoint} refused the query: {exc}") from None
     if "boolean" in data:
         return Result(["ask"], [[bool(data["boolean"])]])
+    # A store may give a boolean the query computes as the integer 1 or 0 (Virtuoso 7 does), where
+    # SPARQL gives true or false: in a column the query binds only to booleans, 1 and 0 are read so.
+    # A literal typed xsd:boolean is read by its lexical forms, 1 and 0 among them.
+    booleans = boolean_columns(text)
 
-    def value(cell: dict | None):
+    def value(cell: dict | None, column: str):
         if cell is None:
             return None
         if cell["type"] not in ("literal", "typed-literal"):
             return cell["value"]
+        if column in booleans and cell.get("datatype") in _INTEGER_TYPES and cell["value"].strip() in ("0", "1"):
+            return cell["value"].strip() == "1"
         return plain(Literal(cell["value"], datatype=cell.get("datatype"), lang=cell.get("xml:lang")))
 
     columns = data["head"]["vars"]
-    return Result(columns, [[value(binding.get(c)) for c in columns] for binding in data["results"]["bindings"]])
+    return Result(columns, [[value(binding.get(c), c) for c in columns] for binding in data["results"]["bindings"]])
 
 
 def run(name: str, params: dict[str, str] | None = None, engine: str = "oxigraph", dist: Path = paths.DIST,

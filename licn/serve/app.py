@@ -30,12 +30,13 @@ from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
-from loaders.vocab import BASE, LICENCE
+from loaders.vocab import BASE
 
 from .. import paths
 from ..lease import hold
 from ..publish.documents import FORMATS, TEMPLATES, Documents, best_type, dump_list
 from ..publish.search import search_documents, search_index
+from ..publish.signposts import document_links, landing_links
 from ..query.catalogue import QueryError, bind, load_catalogue
 from ..query.engines import oxigraph_store, run_oxigraph
 from ..query.parse import READ_ONLY, Rejected
@@ -85,16 +86,6 @@ def limit_log_rate() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, LogRate) for f in logger.filters):
             logger.addFilter(LogRate())
-
-
-def signposts(cite_as: str, described_by: str, described_media: str, kind: str,
-              items: list[tuple[str, str]] = ()) -> str:
-    """FAIR Signposting (signposting.org) as one Link header: the IRI to cite, a description in RDF,
-    the licence, the schema.org type and, for the dataset, its items (the dumps)."""
-    links = [f'<{cite_as}>; rel="cite-as"', f'<{described_by}>; rel="describedby"; type="{described_media}"',
-             f'<{LICENCE}>; rel="license"', f'<{kind}>; rel="type"']
-    links += [f'<{href}>; rel="item"; type="{media}"' for href, media in items]
-    return ", ".join(links)
 
 
 def _text(message: str, status: int, **headers) -> Response:
@@ -150,6 +141,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     dump_media = {d["name"]: d["media"] for d in downloads}
     figures = dist / "figures"
     evidence_map = (figures / "evidence-map.svg").exists()
+    void_file = dist / "void.ttl" if (dist / "void.ttl").is_file() else None  # also a graph of the endpoint
+    named_graphs = sparql.named_graph_sizes(docs.graph_sizes, void_file)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -158,7 +151,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         limit_log_rate()
         try:
             with contextlib.closing(QueryPool(nq, time_limit, result_cap, Limits.of(workers, max_pending),
-                                              query_memory)) as pool:
+                                              query_memory, void_file)) as pool:
                 yield {"pool": pool}
         finally:
             os.close(lease)
@@ -178,6 +171,11 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
     studies_csv = format_result(studies_table, "csv")
     prefixes = docs.prefixes_json()
     # Paths whose answer does not depend on the request: path -> a function making the response.
+    def site_file(name: str, media: str) -> Response:
+        """A page the build writes only into the static site (a build without the site has none)."""
+        path = dist / "site" / name
+        return FileResponse(path, media_type=media) if path.is_file() else _text(f"not built: /{name}", 404)
+
     fixed = {
         "/style.css": lambda: FileResponse(TEMPLATES / "style.css", media_type="text/css"),
         **dict.fromkeys(["/favicon.ico", "/favicon.svg"],
@@ -190,6 +188,8 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         "/studies.csv": lambda: Response(studies_csv, media_type="text/csv; charset=utf-8"),
         **dict.fromkeys(["/dumps", "/dumps/"], lambda: html(docs.dumps_page(downloads, live=True))),
         **dict.fromkeys(["/queries", "/queries.html", "/queries/"], lambda: html(docs.catalogue_page(live=True))),
+        **dict.fromkeys(["/whats-new", "/whats-new.html"], lambda: site_file("whats-new.html", "text/html; charset=utf-8")),
+        "/whats-new.atom": lambda: site_file("whats-new.atom", "application/atom+xml"),
     }
 
     def answering(respond):
@@ -201,9 +201,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         if best_type(request.headers.get("accept"), [("text/html", "html"), ("text/turtle", "ttl")]) == "ttl":
             return RedirectResponse("/.well-known/void", status_code=303, headers={"Vary": "Accept"})
         response = html(docs.landing(downloads, evidence_map, live=True), vary=True)
-        response.headers["Link"] = signposts(docs.base + "id/dataset/licn-kg", "/.well-known/void", "text/turtle",
-                                             "https://schema.org/Dataset",
-                                             items=[(f"/dumps/{d['name']}", d["media"]) for d in downloads])
+        response.headers["Link"] = landing_links(docs.base, "/", downloads)
         return response
 
     async def vendored(request: Request) -> Response:
@@ -316,7 +314,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         if key is None:
             return _text("the service description is available as " + ", ".join(m for m, _ in offers), 406)
         graph = sparql.service_graph(base + "sparql", docs.base + "id/dataset/licn-kg", docs.triple_count,
-                                     docs.graph_sizes, time_limit, result_cap)
+                                     named_graphs, time_limit, result_cap)
         media = FORMATS[key][0]  # rdflib knows its serialisers by media type too
         return Response(graph.serialize(format=media.split(";")[0]), media_type=media, headers={"Vary": "Accept"})
 
@@ -333,8 +331,7 @@ def create_app(dist: Path = paths.DIST, base_iri: str | None = None, *,
         if dot and suffix in FORMATS and path not in resources:  # an IRI may itself end in .ttl
             if stem in resources:
                 return Response(rendered(stem, suffix), media_type=FORMATS[suffix][0], headers={
-                    "Vary": "Accept", "Link": signposts(docs.base + stem, f"/{stem}.ttl", "text/turtle",
-                                                        "https://schema.org/Thing")})
+                    "Vary": "Accept", "Link": document_links(docs.base, "/", stem)})
             if suffix == "html" and stem in lists:
                 return html(docs.html(stem, live=True))
         elif path in resources:

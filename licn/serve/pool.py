@@ -75,10 +75,11 @@ def _fork(function, args: tuple, cpu_seconds: int, server: Connection) -> tuple[
     return pid, reader
 
 
-def zygote(nq: str, query_memory: int, cpu_seconds: int, server: Connection) -> None:
-    """Load the store, seal the process, then fork a child per ("run", key, function, args) message and
-    send ("done", key, outcome) for each; ("stop", key) kills a child. Ends when the server does."""
-    sparql.start_worker(nq, query_memory)
+def zygote(nq: str, query_memory: int, cpu_seconds: int, server: Connection, void: str | None = None) -> None:
+    """Load the store (and the VoID description, if given), seal the process, then fork a child per
+    ("run", key, function, args) message and send ("done", key, outcome) for each; ("stop", key) kills
+    a child. Ends when the server does."""
+    sparql.start_worker(nq, query_memory, void)
     children: dict[Connection, tuple[int, int, float]] = {}  # reader -> (key, pid, started)
     by_key: dict[int, int] = {}  # key -> pid
     demoted: set[int] = set()
@@ -166,11 +167,14 @@ class Limits:
 
 
 class QueryPool:
-    """The sandbox of one server process over one N-Quads file (see the module's doc)."""
+    """The sandbox of one server process over one N-Quads file and, with void, the VoID description
+    of it as a graph of its own (see the module's doc and sparql.start_worker)."""
 
     def __init__(self, nq: Path, time_limit: float = sparql.DEFAULT_TIME_LIMIT, cap: int = sparql.DEFAULT_RESULT_CAP,
-                 limits: Limits | None = None, query_memory: int = sparql.DEFAULT_QUERY_MEMORY):
+                 limits: Limits | None = None, query_memory: int = sparql.DEFAULT_QUERY_MEMORY,
+                 void: Path | None = None):
         self.nq, self.time_limit, self.cap = str(nq), time_limit, cap
+        self.void = str(void) if void is not None else None
         self.limits = limits or Limits()
         self.query_memory = query_memory
         self._keys = itertools.count()
@@ -186,8 +190,8 @@ class QueryPool:
         context = multiprocessing.get_context("spawn")
         here, there = context.Pipe()
         cpu_seconds = int(self.time_limit) + 2  # the kernel's bound, behind the server's deadline
-        self._zygote = context.Process(target=zygote, args=(self.nq, self.query_memory, cpu_seconds, there),
-                                       daemon=True, name="licn-query-sandbox")
+        self._zygote = context.Process(target=zygote, daemon=True, name="licn-query-sandbox",
+                                       args=(self.nq, self.query_memory, cpu_seconds, there, self.void))
         self._zygote.start()
         there.close()
         self._pipe, self._generation = here, self._generation + 1

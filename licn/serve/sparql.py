@@ -10,12 +10,14 @@ import os
 import resource
 import signal
 import socket
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, Namespace, URIRef, Variable
 from rdflib.namespace import DCTERMS, RDF, VOID
 from rdflib.query import Result as QueryResult
 
+from ..dumps import VOID_GRAPH
 from ..graph import to_rdflib
 from ..query.catalogue import QueryError
 from ..query.engines import Result, load_dataset, run_oxigraph
@@ -70,14 +72,18 @@ def no_network() -> None:
     rules.load()
 
 
-def start_worker(nq: str, query_memory: int) -> None:
+def start_worker(nq: str, query_memory: int, void: str | None = None) -> None:
     """The sandbox's set-up: the store in memory, its default graph the union of the named graphs
     (licn.query.engines.load_dataset: pyoxigraph's union option would override a query's own FROM),
-    no network, a bound on the memory it may take."""
+    no network, a bound on the memory it may take. With void (dist/void.ttl), the VoID description
+    as one more named graph (VOID_GRAPH), added after the union: the default graph stays the union of
+    the layers that VoID describes and counts, as a store that `licn push` filled holds them."""
     # A query is stopped while pyoxigraph evaluates, outside the interpreter: a Python-level SIGTERM
     # handler would only run once the query ends, so SIGTERM ends the process at once.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _STORE["store"] = load_dataset(nq)
+    if void:
+        _STORE["store"].load(path=void, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(VOID_GRAPH)))
     no_network()
     if query_memory > 0:
         with open("/proc/self/statm") as f:
@@ -178,17 +184,32 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FMT = Namespace("http://www.w3.org/ns/formats/")
 
 
+def named_graph_sizes(layers: dict, void: Path | None) -> dict:
+    """The named graphs the endpoint holds and their sizes: the layers, and with void (dist/void.ttl)
+    the VoID description's graph, as start_worker loads it."""
+    if void is None:
+        return dict(layers)
+    return {**layers, str(VOID_GRAPH): sum(1 for _ in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE))}
+
+
 def service_graph(endpoint: str, dataset: str, triples: int, graph_sizes: dict, time_limit: float, cap: int) -> Graph:
     """The SPARQL 1.1 service description of the endpoint at its configured address."""
     g = Graph()
     for prefix, ns in (("sd", SD), ("formats", FMT), ("void", VOID), ("dcterms", DCTERMS)):
         g.bind(prefix, ns)
     service, described, default = URIRef(endpoint), BNode(), BNode()
+    # The default graph is the union of the layers; the VoID description, a named graph too, stands
+    # outside it (start_worker), and then the default graph is not the union of every named graph.
+    void = str(VOID_GRAPH) in graph_sizes
+    where = (f" The default graph is the union of the layers; the VoID description of the dataset is the named "
+             f"graph <{VOID_GRAPH}>, outside the default graph." if void else "")
     g += [(service, RDF.type, SD.Service), (service, SD.endpoint, service),
-          (service, SD.supportedLanguage, SD.SPARQL11Query), (service, SD.feature, SD.UnionDefaultGraph),
+          (service, SD.supportedLanguage, SD.SPARQL11Query),
           (service, DCTERMS.description, Literal(
               f"Read-only SPARQL 1.1 endpoint of LICN-KG. SPARQL Update and SERVICE are refused; each query "
-              f"gets at most {time_limit:g} s, waiting included, and returns at most {cap} results.", lang="en"))]
+              f"gets at most {time_limit:g} s, waiting included, and returns at most {cap} results.{where}", lang="en"))]
+    if not void:
+        g.add((service, SD.feature, SD.UnionDefaultGraph))
     formats = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle",
                "JSON-LD", "N-Triples", "RDF_XML")
     g += [(service, SD.resultFormat, FMT[name]) for name in formats]
