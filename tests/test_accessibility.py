@@ -3,26 +3,16 @@ read from node_modules and run inside the page, so nothing is fetched) finds no 
 any kind of page, and at 400 px no text page scrolls sideways."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-
-from licn.serve.app import create_app, serving
+from browsers import AVAILABLE, MISSING, chromium
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-try:
-    import selenium  # noqa: F401
-except ImportError:
-    selenium = None
-
-if not (CHROMIUM and CHROMEDRIVER and selenium and AXE.is_file()):
-    pytest.skip("needs Debian's chromium and chromium-driver, selenium and axe-core (`make test` installs them)",
-                allow_module_level=True)
+if not (AVAILABLE and AXE.is_file()):
+    pytest.skip(MISSING + " and axe-core (npm ci)", allow_module_level=True)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -54,25 +44,8 @@ def pages(dist) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(dist):
-    with serving(create_app(dist, workers=1)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", f"--user-data-dir={tmp_path_factory.mktemp('chromium-a11y')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver = chromium(tmp_path_factory.mktemp("chromium-a11y"), 1400, 1000)
     ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()

@@ -3,50 +3,23 @@ page and a stored-query page. Screenshots are kept in tests/artifacts/ (git-igno
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from browsers import AVAILABLE, MISSING, chromium
 
 from licn import paths
-from licn.serve.app import create_app, serving
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-try:
-    import selenium  # noqa: F401
-    SELENIUM = True
-except ImportError:
-    SELENIUM = False
-
-if not (CHROMIUM and CHROMEDRIVER and SELENIUM):
-    pytest.skip("the browser tests need Debian's chromium and chromium-driver and the selenium package "
-                "(`make test` installs them; or: apt-get install chromium chromium-driver; pip install selenium)",
-                allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(dist):
-    with serving(create_app(dist, workers=1)) as url:
-        yield url
+if not AVAILABLE:
+    pytest.skip(MISSING, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
     ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()

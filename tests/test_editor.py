@@ -4,33 +4,22 @@ and the static copy opened from disk, which has no endpoint of its own."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from browsers import AVAILABLE, MISSING, chromium
 
 from licn import paths
 from licn.query.catalogue import bind, load_catalogue
-from licn.serve.app import create_app, serving
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-try:
-    import selenium  # noqa: F401
-    SELENIUM = True
-except ImportError:
-    SELENIUM = False
-
-if not (CHROMIUM and CHROMEDRIVER and SELENIUM):
-    pytest.skip("the browser tests need Debian's chromium and chromium-driver and the selenium package "
-                "(`make test` installs them; or: apt-get install chromium chromium-driver; pip install selenium)",
-                allow_module_level=True)
+if not AVAILABLE:
+    pytest.skip(MISSING, allow_module_level=True)
 if not (paths.VENDOR / paths.VENDORED["yasgui/yasgui.min.js"]).is_file():
     pytest.skip("YASGUI is not installed (npm ci; `make test` does it)", allow_module_level=True)
 
@@ -45,25 +34,8 @@ UNDECLARED = "SELECT ?s WHERE { ?s rdfs:label ?l } LIMIT 2"
 
 
 @pytest.fixture(scope="module")
-def server(dist):
-    with serving(create_app(dist, workers=1)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request the browser makes
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"), log_requests=True)  # every request it makes
     ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()

@@ -322,13 +322,6 @@ def test_study_links_resolve_on_the_server_and_in_the_static_site(dist):
         assert (site / "figures" / href).resolve().is_file()
 
 
-@pytest.fixture(scope="module")
-def server(dist):
-    from licn.serve.app import create_app, serving
-    with serving(create_app(dist, workers=1)) as url:
-        yield url
-
-
 def test_every_link_of_the_map_opens_a_page_on_the_server(figures, server):
     from urllib.parse import urljoin
 

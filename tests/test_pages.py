@@ -3,12 +3,12 @@ codings with what each rests on, labels rather than RDF syntax or keys, and a la
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from browsers import AVAILABLE, MISSING, chromium
 
 from licn.query.engines import run_text
 
@@ -205,26 +205,11 @@ def test_pages_show_no_literal_syntax_and_no_slugs(site, dist):
     assert labels > 1000
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    pytest.importorskip("selenium")
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("the browser tests need Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    if not AVAILABLE:
+        pytest.skip(MISSING)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 

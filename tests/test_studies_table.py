@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
 import urllib.request
 from collections import defaultdict
 
 import pytest
+from browsers import AVAILABLE, MISSING, chromium
 
 from licn.query.engines import run, run_text
 
@@ -65,43 +65,15 @@ def test_the_static_studies_csv_is_the_query_with_its_cells(dist):
 
 # -- in the browser ------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-try:
-    import selenium  # noqa: F401
-    SELENIUM = True
-except ImportError:
-    SELENIUM = False
-
 def in_browser(test):
     """A test that drives headless Chromium (skipped, with the reason, where it is not installed)."""
     return pytest.mark.browser(pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER and SELENIUM),
-        reason="the browser tests need Debian's chromium and chromium-driver and the selenium package "
-               "(`make test` installs them; or: apt-get install chromium chromium-driver; pip install selenium)")(test))
-
-
-@pytest.fixture(scope="module")
-def server(dist):
-    from licn.serve.app import create_app, serving
-
-    with serving(create_app(dist, workers=1)) as url:
-        yield url
+        not AVAILABLE, reason=MISSING)(test))
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"), 1400, 1000)
     yield driver
     driver.quit()
 
