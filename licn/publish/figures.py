@@ -361,11 +361,10 @@ def draw_evidence_map(data: Data, out: Path, info: FigureInfo) -> None:
     max_diameter = min(box[2] * fig_width * 72 / len(kinds), box[3] * fig_height * 72 / len(levels)) * 0.60
     area_per_count = max_diameter ** 2 / largest  # scatter sizes are points^2: area grows with the count
     mark_dy = 0.04
-    parts = {}  # cell -> (studies through the review's codings, studies only through the curators' codings)
-    for key in {f"{r['level']}-{r['kind']}" for r in data.dicts("figure-map-codings")}:
-        rows = [r for r in data.dicts("figure-map-codings") if f"{r['level']}-{r['kind']}" == key]
-        review = {r["study"] for r in rows if r["basis"] != "curator"}
-        parts[key] = (len(review), len({r["study"] for r in rows} - review))
+    by_cell: dict[str, list[dict]] = {}
+    for r in data.dicts("figure-map-codings"):
+        by_cell.setdefault(f"{r['level']}-{r['kind']}", []).append(r)
+    parts = {key: review_and_added(rows) for key, rows in by_cell.items()}
 
     for c in cells:
         x, y = kinds.index(c["kind"]), len(levels) - 1 - levels.index(c["level"])
@@ -571,11 +570,16 @@ def short_name(authors: str, year: str, reference: str) -> str:
     return f"{name} {year}".strip()
 
 
-def map_studies_count(data: Data) -> tuple[int, int]:
-    """Distinct studies on the map: those with a counted coding of the review, and those only the curators coded."""
-    rows = data.dicts("figure-map-codings")
+def review_and_added(rows: list[dict]) -> tuple[int, int]:
+    """Distinct studies among figure-map-codings rows: those with a counted coding of the review, and those
+    only the curators coded."""
     review = {r["study"] for r in rows if r["basis"] != "curator"}
     return len(review), len({r["study"] for r in rows} - review)
+
+
+def map_studies_count(data: Data) -> tuple[int, int]:
+    """review_and_added over the whole map."""
+    return review_and_added(data.dicts("figure-map-codings"))
 
 
 def evidence_map_page_data(data: Data) -> dict:
