@@ -31,6 +31,7 @@ from .graph import build_store, collect_layers, ontology_triples, shared_triples
 from .lease import unleased
 from .processes import end_with_parent
 from .publish.exports import write_exports
+from .publish.incremental import MANIFEST
 from .query.catalogue import catalogue_triples
 from .query.checks import run_checks
 from .validate import validate_store
@@ -188,7 +189,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                 if problems:
                     raise BuildError("\n".join(problems))
                 if site:
-                    _publish(staging, phases)
+                    _publish(staging, phases, published(out))
                 else:
                     kept = _keep_previous_site(out, staging)
                 write_crate(staging, about, review)
@@ -262,26 +263,30 @@ def _agreement(store) -> dict[str, dict[str, float]]:
 
 
 def _keep_previous_site(out: Path, staging: Path) -> list[str]:
-    """The figures and site of the published build, linked into the new version unchanged."""
+    """The figures and site of the published build, and the record of what its documents were made
+    of, linked into the new version unchanged."""
     previous = published(out)
     kept = []
     for name in ("figures", "site"):
         if previous is not None and (previous / name).is_dir():
             shutil.copytree(previous / name, staging / name, copy_function=os.link)
             kept.append(name)
+    if "site" in kept and (previous / MANIFEST).is_file():
+        os.link(previous / MANIFEST, staging / MANIFEST)
     return kept
 
 
-def _publish(staging: Path, phases: dict) -> None:
-    """Figures and the static site, from the dumps in staging. The figures (mostly matplotlib) are
-    drawn in a second process while this one writes the site's documents, so their phases overlap."""
+def _publish(staging: Path, phases: dict, previous: Path | None) -> None:
+    """Figures and the static site, from the dumps in staging; the documents of the previous build
+    that are still right are linked in. The figures (mostly matplotlib) are drawn in a second process
+    while this one writes the site's documents, so their phases overlap."""
     from .publish.figures import write_figures
     from .publish.site import finish_site, write_site_documents
 
     t = time.perf_counter()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=end_with_parent) as background:
         figures = background.submit(_timed, write_figures, staging, staging / "figures")
-        docs = write_site_documents(staging)
+        docs = write_site_documents(staging, previous=previous)
         phases["figures"] = figures.result()
     finish_site(docs, staging)
     phases["site"] = time.perf_counter() - t

@@ -3,12 +3,10 @@
 N-Triples and N-Quads come from pyoxigraph with their lines sorted, so that the same data gives the
 same bytes; Turtle and TriG are pyoxigraph's writers fed in that sorted order, with the project's
 prefixes; JSON-LD is pyoxigraph's writer too, in expanded form (rdflib's compaction costs ~80 s at 10^4
-studies, pyld's more); the per-resource documents of the site are compacted with the project's context
-by rdflib (`jsonld`)."""
+studies, pyld's more), as are the site's per-resource JSON-LD documents."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -19,8 +17,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, XSD
 
 from loaders.vocab import BASE, BIBO, DCAT, GRAPH, ID, PREFIXES, VCARD, VOID, review_iri
-
-from .graph import to_rdflib
 
 
 class Dump(NamedTuple):
@@ -87,26 +83,6 @@ def write_dumps(store: ox.Store, out: Path) -> int:
         ox.serialize(ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES), str(out / name), format=fmt,
                      prefixes=PREFIX_IRIS if fmt == ox.RdfFormat.TURTLE else None)
     return triples
-
-
-def _in_order(value):
-    """A JSON-LD value with its arrays in a fixed order: the graph has no ordered lists, so an
-    array's order carries no meaning, and rdflib's depends on the process's hash seed."""
-    if isinstance(value, dict):
-        return {k: _in_order(v) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [_in_order(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return value
-
-
-def jsonld(triples, context: dict | None = None) -> str:
-    """pyoxigraph triples as JSON-LD compacted with a context (the project's prefixes by default)."""
-    g = Graph()
-    for t in triples:
-        g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-    document = json.loads(g.serialize(format="json-ld", context=context or PREFIX_IRIS))
-    return json.dumps(_in_order(document), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 def _numbers(store: ox.Store, query: str) -> dict[str, int]:

@@ -23,10 +23,11 @@ from loaders import vocab
 from loaders.vocab import BASE, PREFIXES
 
 from .. import __version__, paths
-from ..dumps import DUMPS, jsonld
+from ..dumps import DUMPS
 from ..query.catalogue import QueryError, bind
 from ..query.results import format_result
 from .exports import EXPORTS
+from .incremental import Recorded
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -245,6 +246,7 @@ class Documents:
         self.prefixes = {k: str(v) for k, v in PREFIXES.items() if not str(v).startswith(BASE)}
         self.prefixes.update({"licn": self.ont + "#", "cb": self.cb + "#"})
         self._views = {}  # (term, root) -> View: pages show the same terms many times
+        self.reads = None  # what rendering read of the graph, once record_reads is called
 
     @classmethod
     def from_dist(cls, dist: Path, base: str = BASE, catalogue=None) -> Documents:
@@ -252,6 +254,32 @@ class Documents:
         void = Path(dist) / "void.ttl"
         extra = ox.parse(path=str(void), format=ox.RdfFormat.TURTLE) if void.exists() else []
         return cls(quads, base, extra, catalogue)
+
+    def record_reads(self, reads: set) -> None:
+        """From now on, note in reads what rendering reads of the graph (licn.publish.incremental):
+        ("out", term) for a term's statements, ("in", term) for those pointing at it, ("seen", term)
+        for what a link to it shows, ("labels", term) for its label statements, ("value", name) for an attribute computed from the whole graph,
+        ("all", "") for the whole graph."""
+        self.kinds, self._review_sources  # noqa: B018 -- computed now, from the whole graph
+        for name in ("_types", "_labels"):  # an entry of each is read from one term's statements
+            setattr(self, name, Recorded(getattr(self, name), self, "out"))
+        self._label_triples = Recorded(self._label_triples, self, "labels")
+        self.out, self.inc = Recorded(self.out, self, "out"), Recorded(self.inc, self, "in")
+        self.reads = reads
+
+    def part(self, part: str, term) -> list:
+        """What a part of the graph named by record_reads holds, read without being noted."""
+        if part == "seen":  # what view() reads of a term
+            return [(dict.get(self._labels, term),), tuple(sorted(dict.get(self._types, term, ()))),
+                    (dict.__contains__(self.out, term),)]
+        index = {"out": self.out, "in": self.inc, "labels": self._label_triples}[part]
+        return dict.get(index, term, [])
+
+    def _shared(self, name: str):
+        """An attribute computed from the whole graph, noted as read."""
+        if self.reads is not None:
+            self.reads.add(("value", name))
+        return getattr(self, name)
 
     # -- looking things up ------------------------------------------------------------------
 
@@ -399,14 +427,13 @@ class Documents:
         triples = self.triples(path) if triples is None else triples
         rdf_format = FORMATS[fmt][1]
         prefixes = None
-        if rdf_format != ox.RdfFormat.N_TRIPLES:  # the prefixes of the namespaces (to the last # or /) used
+        # the prefixes of the namespaces (to the last # or /) used; pyoxigraph writes JSON-LD expanded
+        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
             terms = (term for triple in triples for term in (triple.subject, triple.predicate, triple.object))
             iris = (term.datatype if isinstance(term, ox.Literal) else term for term in terms)
             used = {i.value[:max(map(i.value.rfind, "#/")) + 1] for i in iris if isinstance(i, ox.NamedNode)}
             by_namespace = {ns: prefix for prefix, ns in self.prefixes.items()}
             prefixes = dict(sorted((by_namespace[ns], ns) for ns in used if ns in by_namespace))
-        if rdf_format == ox.RdfFormat.JSON_LD:  # compacted with the prefixes it uses as its context
-            return jsonld(triples, prefixes).encode("utf-8")
         return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
 
     # -- views for templates -----------------------------------------------------------------
@@ -414,9 +441,17 @@ class Documents:
     def view(self, term, root: str) -> View | None:
         """A term as a page shows it, with links relative to root; None for no term."""
         key = (term, root)
-        if term is not None and key not in self._views:
-            self._views[key] = self._view(term, root)
-        return self._views.get(key)
+        if term is None:
+            return None
+        if self.reads is not None and not isinstance(term, ox.Literal):
+            self.reads.add(("seen", term))
+        if key not in self._views:
+            reads, self.reads = self.reads, None  # what _view reads is ("seen", term)
+            try:
+                self._views[key] = self._view(term, root)
+            finally:
+                self.reads = reads
+        return self._views[key]
 
     def views(self, subject, predicate: str, root: str) -> list[View]:
         return [self.view(v, root) for v in self.values(subject, predicate)]
@@ -527,7 +562,7 @@ class Documents:
         venue = " ".join(part for part in (self.text(work, "venue"), numbers) if part)
         cited = [*self.subjects("identifiedWork", work),
                  *(c for c in self.subjects("evidenceFrom", work) if self.is_a(c, "CuratorCoding"))]
-        sources = {s for c in cited for s in self.values(c, vocab.PROV.wasDerivedFrom)} - self._review_sources
+        sources = {s for c in cited for s in self.values(c, vocab.PROV.wasDerivedFrom)} - self._shared("_review_sources")
         doi = self.text(work, vocab.BIBO.doi)
         study = self.value(work, "reportOf")
         entry = next(iter(self.values(work, "studyEntry") + self.subjects(vocab.BIRO.references, work)), None)
@@ -589,7 +624,7 @@ class Documents:
             "referenced_by": self.grouped(((p, s, graph) for s, p, graph in self.inc.get(topic, ())), root),
             "query_page": f"{root}queries/{query_name}.html" if query_name in self.catalogue else None,
             "show_study": kind not in ("study", "work", "reference", "coding"),
-            "list_href": (f"{root}list/{kind}.html" if kind in self.kinds
+            "list_href": (f"{root}list/{kind}.html" if kind in self._shared("kinds")
                           else f"{root}codebook.html" if kind == "concept" else None),
             "list_title": "Codebook" if kind == "concept" else KIND_TITLES.get(kind, kind),
         }

@@ -29,10 +29,11 @@ from ..query.results import format_result
 from ..serve.sparql import DEFAULT_RESULT_CAP, DEFAULT_TIME_LIMIT
 from . import whatsnew
 from .documents import FORMATS, TEMPLATES, Documents, dump_list
+from .incremental import Pages, setting_digest
 from .search import search_documents, search_index
 from .signposts import document_links, landing_links
 
-RESOURCES_PER_PROCESS = 2_000  # below this, starting processes costs more than it saves
+RESOURCES_PER_PROCESS = 500  # below this, starting processes costs more than it saves
 _FORKED: dict = {}
 
 
@@ -41,12 +42,14 @@ def _write(path: Path, content: str | bytes) -> None:
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
-def write_site(out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Path:
-    """Write out/site/ from the dumps and figures in out/."""
-    return finish_site(write_site_documents(out, base, queries), out)
+def write_site(out: Path, base: str = BASE, queries: Path = paths.QUERIES, previous: Path | None = None) -> Path:
+    """Write out/site/ from the dumps and figures in out/; with previous, a built dist/ whose site
+    was written by this code, link in those of its documents that are still right."""
+    return finish_site(write_site_documents(out, base, queries, previous), out)
 
 
-def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUERIES) -> Documents:
+def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUERIES,
+                         previous: Path | None = None) -> Documents:
     """The first part of the site, which needs only the dumps: every resource's documents and the lists."""
     out = Path(out)
     site = out / "site"
@@ -54,33 +57,47 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
         shutil.rmtree(site)
     site.mkdir()
     docs = Documents.from_dist(out, base, load_catalogue(queries))
-    resources = docs.resource_paths
+    pages = Pages(docs, setting_digest(docs), [out / "licn.nq", out / "void.ttl"], previous)
+    records = pages.unchanged(docs.resource_paths, FORMATS)
+    for path in records:
+        pages.link(path, site, FORMATS)
+    resources = [path for path in docs.resource_paths if path not in records]
     workers = min(os.cpu_count() or 1, len(resources) // RESOURCES_PER_PROCESS)
     if workers <= 1:
-        _write_resources(docs, site, resources)
-    else:  # forked processes share docs as it is; each writes every n-th resource
-        _FORKED["docs"] = docs
+        records |= _write_resources(pages, site, resources)
+    else:  # forked processes share the pages as they are; each writes every n-th resource
+        _FORKED["pages"] = pages
         try:
             shares = [resources[i::workers] for i in range(workers)]
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=end_with_parent) as pool:
-                list(pool.map(_write_resources, [None] * workers, [site] * workers, shares))
+                for written in pool.map(_write_resources, [None] * workers, [site] * workers, shares):
+                    records |= written
         finally:
             _FORKED.clear()
+    pages.write(out, records)
     for path in docs.list_paths():
         _write(site / f"{path}.html", docs.html(path))
     return docs
 
 
-def _write_resources(docs: Documents | None, site: Path, resources) -> None:
-    """Every document of the resources; a forked process, given no docs, uses those it was forked with."""
-    docs = docs or _FORKED["docs"]
+def _write_resources(pages: Pages | None, site: Path, resources) -> dict[str, tuple[str, list]]:
+    """Every document of the resources, and the record of what each one read; a forked process,
+    given no pages, uses those it was forked with."""
+    pages = pages or _FORKED["pages"]
+    docs = pages.docs
+    reads: set = set()
+    docs.record_reads(reads)
+    records = {}
     for path in resources:
+        reads.clear()
         _write(site / f"{path}.html", docs.html(path))
         triples = docs.triples(path)
         for suffix, (_, rdf_format) in FORMATS.items():
             if rdf_format is not None:
                 _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
+        records[path] = pages.record(path, reads)
+    return records
 
 
 def _apache_variable(name: str) -> str:
