@@ -30,6 +30,7 @@ from .dumps import the_review, void_graph, write_dumps
 from .graph import build_store, collect_layers, ontology_triples, shared_triples
 from .lease import unleased
 from .processes import end_with_parent
+from .progress import Quiet
 from .publish.exports import write_exports
 from .publish.incremental import MANIFEST
 from .query.catalogue import catalogue_triples
@@ -125,13 +126,15 @@ def dataset_about(data_dir: Path) -> dict:
     return about
 
 
-def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True) -> BuildResult:
+def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True, progress=None) -> BuildResult:
     """Build into out/; without site, only the data (dumps, VoID, checks), keeping the previous
-    build's figures and site as they were."""
+    build's figures and site as they were. progress: a licn.progress.Stages to report the stages to."""
     out = Path(out)
     start = time.perf_counter()
     phases: dict[str, float] = {}
+    stages = progress or Quiet()
     with build_lock(out):
+        stages.next("reading data/ into the graph")
         _tidy(out)
         problems: list[str] = []
         about = dataset_about(data_dir)
@@ -152,6 +155,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
         # on the other core, while this one goes on; its scratch files are tidied if it is killed
         with beside(validate_store, store, scratch=folder) as shacl:
             t = time.perf_counter()
+            stages.next("violation checks (SHACL beside them)")
             failures = run_checks(store)
             if failures:
                 problems.append("the violation checks found problems:\n" + "\n".join(failures))
@@ -164,6 +168,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
             kept = []
             try:
                 t = time.perf_counter()
+                stages.next("dumps, VoID and exports")
                 # licn.nt holds each triple once: fewer than the store's statements means that some
                 # stand in more than one layer. The query that names them runs only then (or when the
                 # build fails anyway, so that its report is complete).
@@ -181,6 +186,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                     phases["serialise"] = time.perf_counter() - t
                 del store
                 t = time.perf_counter()
+                stages.next("waiting for SHACL")
                 conforms, violations = shacl()
                 phases["SHACL, after the dumps"] = time.perf_counter() - t
                 if not conforms:
@@ -189,15 +195,17 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                 if problems:
                     raise BuildError("\n".join(problems))
                 if site:
-                    _publish(staging, phases, published(out))
+                    _publish(staging, phases, published(out), stages)
                 else:
                     kept = _keep_previous_site(out, staging)
+                stages.next("RO-Crate, and publishing the new version")
                 write_crate(staging, about, review)
                 _publish_version(staging, out)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
         _tidy(out)
+    stages.close()
     return BuildResult(out=out, triples=triples, studies=counts[LICN.Study], reviewed=counts[LICN.ReviewedStudy],
                        codings=counts[LICN.Coding], agreement=agreement,
                        seconds=time.perf_counter() - start, phases=phases, kept=kept)
@@ -276,7 +284,7 @@ def _keep_previous_site(out: Path, staging: Path) -> list[str]:
     return kept
 
 
-def _publish(staging: Path, phases: dict, previous: Path | None) -> None:
+def _publish(staging: Path, phases: dict, previous: Path | None, stages) -> None:
     """Figures and the static site, from the dumps in staging; the documents of the previous build
     that are still right are linked in. The figures (mostly matplotlib) are drawn in a second process
     while this one writes the site's documents, so their phases overlap."""
@@ -286,8 +294,11 @@ def _publish(staging: Path, phases: dict, previous: Path | None) -> None:
     t = time.perf_counter()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=end_with_parent) as background:
         figures = background.submit(_timed, write_figures, staging, staging / "figures")
+        stages.next("the site's documents (figures beside them)")
         docs = write_site_documents(staging, previous=previous)
+        stages.next("waiting for the figures")
         phases["figures"] = figures.result()
+    stages.next("the site's pages and stored queries")
     finish_site(docs, staging)
     phases["site"] = time.perf_counter() - t
 

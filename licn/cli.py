@@ -19,8 +19,10 @@ ELSEWHERE = {"serve": "licn.serve.app", "push": "licn.push", "figures": "licn.pu
 
 def cmd_build(args) -> int:
     from .build import BuildError, build
+    from .progress import Stages
     try:
-        result = build(Path(args.out), site=not args.no_site)
+        with Stages("licn build") as stages:
+            result = build(Path(args.out), site=not args.no_site, progress=stages)
     except BuildError as exc:
         print(f"licn build failed: {exc}\n{args.out}/ was left as it was.", file=sys.stderr)
         return 1
