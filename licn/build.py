@@ -195,7 +195,7 @@ def build(out: Path = paths.DIST, data_dir: Path = paths.DATA, site: bool = True
                 if problems:
                     raise BuildError("\n".join(problems))
                 if site:
-                    _publish(staging, phases, published(out), stages)
+                    _publish(staging, phases, published(out), data_dir, stages)
                 else:
                     kept = _keep_previous_site(out, staging)
                 stages.next("RO-Crate, and publishing the new version")
@@ -284,7 +284,7 @@ def _keep_previous_site(out: Path, staging: Path) -> list[str]:
     return kept
 
 
-def _publish(staging: Path, phases: dict, previous: Path | None, stages) -> None:
+def _publish(staging: Path, phases: dict, previous: Path | None, data_dir: Path, stages) -> None:
     """Figures and the static site, from the dumps in staging; the documents of the previous build
     that are still right are linked in. The figures (mostly matplotlib) are drawn in a second process
     while this one writes the site's documents, so their phases overlap."""
@@ -299,7 +299,7 @@ def _publish(staging: Path, phases: dict, previous: Path | None, stages) -> None
         stages.next("waiting for the figures")
         phases["figures"] = figures.result()
     stages.next("the site's pages and stored queries")
-    finish_site(docs, staging)
+    finish_site(docs, staging, data_dir)
     phases["site"] = time.perf_counter() - t
 
 

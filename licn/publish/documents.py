@@ -422,19 +422,30 @@ class Documents:
         labels = {str(vocab.RDFS.label), str(vocab.SKOS.prefLabel)}
         return {s: [ox.Triple(s, p, o) for p, o, _ in values if p.value in labels] for s, values in self.out.items()}
 
-    def rdf(self, path: str, fmt: str, triples: list | None = None) -> bytes:
-        """The document at path in an RDF format (a suffix of FORMATS); triples if already known."""
+    def rdf(self, path: str, fmt: str, triples: list | None = None, prefixes: dict | None = None) -> bytes:
+        """The document at path in an RDF format (a suffix of FORMATS); its triples and their prefixes
+        if already known."""
         triples = self.triples(path) if triples is None else triples
         rdf_format = FORMATS[fmt][1]
-        prefixes = None
-        # the prefixes of the namespaces (to the last # or /) used; pyoxigraph writes JSON-LD expanded
-        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
-            terms = (term for triple in triples for term in (triple.subject, triple.predicate, triple.object))
-            iris = (term.datatype if isinstance(term, ox.Literal) else term for term in terms)
-            used = {i.value[:max(map(i.value.rfind, "#/")) + 1] for i in iris if isinstance(i, ox.NamedNode)}
-            by_namespace = {ns: prefix for prefix, ns in self.prefixes.items()}
-            prefixes = dict(sorted((by_namespace[ns], ns) for ns in used if ns in by_namespace))
+        if rdf_format not in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):  # pyoxigraph writes JSON-LD expanded
+            prefixes = None
+        elif prefixes is None:
+            prefixes = self.prefixes_of(triples)
         return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+
+    def rdf_documents(self, path: str) -> dict[str, bytes]:
+        """The document at path in every RDF format, by suffix."""
+        triples = self.triples(path)
+        prefixes = self.prefixes_of(triples)
+        return {suffix: self.rdf(path, suffix, triples, prefixes) for suffix, (_, f) in FORMATS.items() if f is not None}
+
+    def prefixes_of(self, triples) -> dict[str, str]:
+        """The project's prefixes of the namespaces (to the last # or /) the triples use."""
+        terms = (term for triple in triples for term in (triple.subject, triple.predicate, triple.object))
+        iris = (term.datatype if isinstance(term, ox.Literal) else term for term in terms)
+        used = {i.value[:max(map(i.value.rfind, "#/")) + 1] for i in iris if isinstance(i, ox.NamedNode)}
+        by_namespace = {ns: prefix for prefix, ns in self.prefixes.items()}
+        return dict(sorted((by_namespace[ns], ns) for ns in used if ns in by_namespace))
 
     # -- views for templates -----------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from importlib.metadata import version
 from pathlib import Path
 
@@ -83,81 +82,81 @@ def setting_digest(docs) -> str:
 
 
 class Pages:
-    """The resources of a site being written: which can be linked from the previous site, and the
-    record of what each one's documents read."""
+    """The resources of a site being written: which of them can be linked from the previous site, and
+    the record of what each one's documents read."""
 
     def __init__(self, docs, setting: str, graph_files: list[Path], previous: Path | None):
-        self.docs, self.setting = docs, setting
+        self.docs, self.setting, self.previous = docs, setting, previous
         self.whole = _digest(*(Path(f).read_bytes() for f in graph_files))
-        self.previous = previous
         self.terms = {part: {str(term): term for term in dict.keys(index)}
                       for part, index in (("out", docs.out), ("in", docs.inc))}
-        self._parts: dict[tuple[str, str], str] = {}
-        self.old = _read_manifest(previous, setting)
+        self._digests: dict[tuple[str, str], str] = {}
 
-    def _part(self, part: str, key: str) -> str:
+    def digest(self, part: str, key: str) -> str:
         """The digest of one part of this build's graph, by its name in a record."""
-        found = self._parts.get((part, key))
+        found = self._digests.get((part, key))
         if found is None:
-            if part in ("out", "in", "seen", "labels"):
-                term = self.terms["in" if part == "in" else "out"].get(key)
-                values = self.docs.part(part, term) if term is not None else ()
-                found = _digest(*("\t".join(map(str, value)) for value in values))
+            if part == "all":
+                found = self.whole
             elif part == "value":
                 value = getattr(self.docs, key)
                 found = _digest(*sorted(map(str, value)) if isinstance(value, (set, frozenset)) else map(str, value))
             else:
-                found = self.whole
-            self._parts[(part, key)] = found
+                term = self.terms["in" if part == "in" else "out"].get(key)
+                values = self.docs.part(part, term) if term is not None else ()
+                found = _digest(*("\t".join(map(str, value)) for value in values))
+            self._digests[(part, key)] = found
         return found
 
-    def fingerprint(self, reads) -> str:
-        """The digest of the setting and of the parts of the graph read (as (part, key) names)."""
-        return _digest(self.setting, *(f"{part} {key} {self._part(part, key)}" for part, key in sorted(reads)))
+    @staticmethod
+    def named(reads: set) -> list[tuple[str, str]]:
+        """What a resource's documents read (noted by Documents.record_reads), by the names of the parts."""
+        return sorted({(part, key if part in ("all", "value") else str(key)) for part, key in reads})
 
-    def record(self, path: str, reads: set) -> tuple[str, list]:
-        """What a resource's documents read (from Documents.record_reads), as the manifest keeps it."""
-        named = sorted({(part, str(key) if part in ("out", "in", "seen", "labels") else key) for part, key in reads})
-        return self.fingerprint(named), named
+    def unchanged(self, resources: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """The resources whose documents in the previous site are still right (the parts they read
+        hold what they held), with what they read."""
+        parts, pages = _read_manifest(self.previous, self.setting)
+        changed = {i for i, (part, key, digest) in enumerate(parts) if self.digest(part, key) != digest}
+        return {path: [parts[i][:2] for i in read] for path, read in pages.items()
+                if path in resources and changed.isdisjoint(read)}
 
-    def unchanged(self, resources: list[str], suffixes) -> dict[str, tuple[str, list]]:
-        """The resources whose previous documents are still right, with their records."""
-        found = {}
-        for path in resources:
-            old = self.old.get(path)
-            if old and self.fingerprint(old[1]) == old[0] and all(
-                    (self.previous / "site" / f"{path}.{suffix}").is_file() for suffix in suffixes):
-                found[path] = old
-        return found
+    def link(self, path: str, site: Path, suffixes) -> bool:
+        """The resource's documents linked in from the previous site; False if one is missing there."""
+        targets = [site / f"{path}.{suffix}" for suffix in suffixes]
+        try:
+            for target in targets:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(self.previous / target.relative_to(site.parent), target)
+        except FileNotFoundError:
+            for target in targets:  # the previous files are never written through a link
+                target.unlink(missing_ok=True)
+            return False
+        return True
 
-    def link(self, path: str, site: Path, suffixes) -> None:
-        for suffix in suffixes:
-            target = site / f"{path}.{suffix}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = self.previous / "site" / f"{path}.{suffix}"
-            try:
-                os.link(source, target)
-            except OSError:  # another file system
-                shutil.copyfile(source, target)
-
-    def write(self, out: Path, records: dict[str, tuple[str, list]]) -> None:
-        keys = sorted({tuple(read) for _, reads in records.values() for read in reads})
-        index = {key: i for i, key in enumerate(keys)}
-        manifest = {"setting": self.setting, "parts": [list(k) for k in keys],
-                    "pages": {path: [fp, [index[tuple(r)] for r in reads]] for path, (fp, reads) in sorted(records.items())}}
+    def write(self, out: Path, records: dict[str, list[tuple[str, str]]]) -> None:
+        """The manifest: every part read, with its digest in this build, and each resource's parts."""
+        parts = sorted({tuple(read) for reads in records.values() for read in reads})
+        index = {part: i for i, part in enumerate(parts)}
+        manifest = {"setting": self.setting, "parts": [[*part, self.digest(*part)] for part in parts],
+                    "pages": {path: [index[tuple(read)] for read in reads] for path, reads in sorted(records.items())}}
         (Path(out) / MANIFEST).write_text(json.dumps(manifest, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
-def _read_manifest(previous: Path | None, setting: str) -> dict[str, tuple[str, list]]:
-    """The previous build's records, if it was rendered with the same setting; {} otherwise."""
+def _read_manifest(previous: Path | None, setting: str) -> tuple[list, dict[str, list[int]]]:
+    """The previous build's parts (part, key, digest) and pages (path -> indices of its parts), if it
+    was rendered with the same setting; nothing otherwise, or if the record cannot be read."""
     path = Path(previous) / MANIFEST if previous is not None else None
     if path is None or not path.is_file():
-        return {}
+        return [], {}
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        if manifest.get("setting") != setting:
-            return {}
-        parts = [tuple(p) for p in manifest["parts"]]
-        return {page: (fp, [parts[i] for i in reads]) for page, (fp, reads) in manifest["pages"].items()}
-    except (ValueError, KeyError, IndexError, TypeError):  # a damaged record: render everything
-        return {}
+        if manifest["setting"] != setting:
+            return [], {}
+        parts = [(str(part), str(key), str(digest)) for part, key, digest in manifest["parts"]]
+        pages = {str(page): [int(i) for i in read] for page, read in manifest["pages"].items()}
+        if any(i < 0 or i >= len(parts) for read in pages.values() for i in read):
+            return [], {}
+        return parts, pages
+    except (ValueError, KeyError, IndexError, TypeError):
+        return [], {}

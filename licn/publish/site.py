@@ -58,9 +58,8 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     site.mkdir()
     docs = Documents.from_dist(out, base, load_catalogue(queries))
     pages = Pages(docs, setting_digest(docs), [out / "licn.nq", out / "void.ttl"], previous)
-    records = pages.unchanged(docs.resource_paths, FORMATS)
-    for path in records:
-        pages.link(path, site, FORMATS)
+    records = {path: reads for path, reads in pages.unchanged(set(docs.resource_paths)).items()
+               if pages.link(path, site, FORMATS)}
     resources = [path for path in docs.resource_paths if path not in records]
     workers = min(os.cpu_count() or 1, len(resources) // RESOURCES_PER_PROCESS)
     if workers <= 1:
@@ -81,7 +80,7 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     return docs
 
 
-def _write_resources(pages: Pages | None, site: Path, resources) -> dict[str, tuple[str, list]]:
+def _write_resources(pages: Pages | None, site: Path, resources) -> dict[str, list[tuple[str, str]]]:
     """Every document of the resources, and the record of what each one read; a forked process,
     given no pages, uses those it was forked with."""
     pages = pages or _FORKED["pages"]
@@ -92,11 +91,9 @@ def _write_resources(pages: Pages | None, site: Path, resources) -> dict[str, tu
     for path in resources:
         reads.clear()
         _write(site / f"{path}.html", docs.html(path))
-        triples = docs.triples(path)
-        for suffix, (_, rdf_format) in FORMATS.items():
-            if rdf_format is not None:
-                _write(site / f"{path}.{suffix}", docs.rdf(path, suffix, triples))
-        records[path] = pages.record(path, reads)
+        for suffix, document in docs.rdf_documents(path).items():
+            _write(site / f"{path}.{suffix}", document)
+        records[path] = pages.named(reads)
     return records
 
 
@@ -122,8 +119,9 @@ def htaccess(docs: Documents, downloads: list[dict]) -> str:
         document_links=_apache_header(document_links(docs.base, site, resource)))
 
 
-def finish_site(docs: Documents, out: Path) -> Path:
-    """The rest of the site, once the figures are drawn: downloads, figures, landing page, queries."""
+def finish_site(docs: Documents, out: Path, data_dir: Path = paths.DATA) -> Path:
+    """The rest of the site, once the figures are drawn: downloads, figures, landing page, queries,
+    and What's new since the releases recorded in data_dir."""
     out = Path(out)
     site = out / "site"
     downloads = dump_list(out)
@@ -148,7 +146,7 @@ def finish_site(docs: Documents, out: Path) -> Path:
     _write(site / ".htaccess", htaccess(docs, downloads))
     _write(site / ".nojekyll", "")  # GitHub Pages: publish .well-known/ as it is
 
-    items = whatsnew.entries(out, today=docs.text(docs.dataset, str(vocab.DCTERMS.modified)))
+    items = whatsnew.entries(out, data_dir, today=docs.text(docs.dataset, str(vocab.DCTERMS.modified)))
     _write(site / "whats-new.html", docs.render_page(
         "whats-new.html", "whats-new", title="What's new", items=items,
         href=lambda iri: docs.href(iri, "")))
