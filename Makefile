@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 
-.PHONY: run test build bench bench-sandbox bench-quick system-deps clean
+.PHONY: run test test-quick build bench bench-sandbox bench-quick system-deps clean
 
 # PYTHONWARNINGS: setuptools' notes on editable installs (a folder named like the package) are for
 # projects that are not laid out as this one is; they would only clutter the output.
@@ -69,8 +69,14 @@ run: build
 	$(BIN)/licn query reported-vs-derived
 	$(BIN)/licn query coverage
 
+# Every test, on every core (pytest-xdist), each test file on one worker so that it builds its fixtures once.
 test: $(STAMP) $(NODE_STAMP) system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
+
+# The inner loop: every test file, without the tests marked slow (the whole parameter sweep, the whole
+# bad-input corpus, the other engines and the browsers beyond one page each).
+test-quick: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not slow and not virtuoso"
 
 clean:
 	rm -rf dist .dist.versions .dist.lock $(VENV) tests/artifacts node_modules

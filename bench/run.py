@@ -94,14 +94,14 @@ def group_pss_mb(group: int) -> float:
     return total_kb / 1024
 
 
-def run_child(argv: list[str], timeout_s: float, memory_limit_mb: int | None = None) -> dict:
+def run_child(argv: list[str], timeout_s: float, memory_limit_mb: int | None = None, env: dict | None = None) -> dict:
     """Run a command; its wall time, peak memory (os.wait4's, the largest single process, and the
     peak of the whole process group's PSS sampled every 0.2 s), exit code, output.
     With memory_limit_mb the child's address space is capped, so that it fails with a MemoryError
     rather than pressing the whole machine."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True,
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True, env=env,
                                 preexec_fn=_limit_memory(memory_limit_mb) if memory_limit_mb else None)
         killed = []
         timer = threading.Timer(timeout_s, lambda: (killed.append(True), proc.kill()))

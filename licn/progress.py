@@ -1,6 +1,6 @@
-"""Progress of long commands, stage by stage: on a terminal, rich shows each stage with a spinner and its
-time once the command has run for a second; elsewhere (CI, a pipe, a file) each stage is a plain line
-when it ends. Either way it goes to standard error, so that standard output stays the command's answer."""
+"""Progress of long commands, stage by stage, on standard output: on a terminal, rich shows each stage
+with a spinner and its time once the command has run for a second; elsewhere (CI, a pipe, a file) each
+stage is a plain line when it ends. Standard error stays for what went wrong."""
 from __future__ import annotations
 
 import sys
@@ -18,7 +18,7 @@ class Stages:
 
     def __init__(self, command: str, stream=None):
         self.command = command
-        self.stream = stream if stream is not None else sys.stderr
+        self.stream = stream if stream is not None else sys.stdout
         self.current: tuple[str, float, object] | None = None
         self.display = self.timer = None
         if self.stream.isatty():

@@ -472,7 +472,7 @@ def test_bad_input(case: Case, tmp_path, reference_dist, reference_snapshot):
 
 
 DISK_FULL = """mount -t tmpfs -o size="$1" tmpfs "$2" && cp -rL "$3" "$2/dist" || exit 99
-"$4" -m licn.cli build --no-site --out "$2/dist"
+"$4" -m licn.cli build --no-site --out "$2/dist" >/dev/null
 echo "exit $?"
 diff -r "$3" "$2/dist" >/dev/null && echo unchanged
 """

@@ -202,9 +202,11 @@ def test_a_data_only_build_writes_the_same_dumps_and_no_site(tmp_path, dist):
     out = tmp_path / "dist"
     run = subprocess.run(LICN_CLI + ["build", "--no-site", "--out", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in dist.iterdir() if p.name not in ("site", "figures"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in dist.iterdir()
+                                                          if p.name not in ("site", "figures", "site-pages.json"))
     crate = "ro-crate-metadata.json"  # describes the folder: the same, less the figures and the site
-    assert all((out / p.name).read_bytes() == p.read_bytes() for p in dist.iterdir() if p.is_file() and p.name != crate)
+    assert all((out / p.name).read_bytes() == p.read_bytes() for p in dist.iterdir()
+               if p.is_file() and p.name not in (crate, "site-pages.json"))
     graph = {e["@id"]: e for e in json.loads((dist / crate).read_text(encoding="utf-8"))["@graph"]}
     data_only = {e["@id"]: e for e in json.loads((out / crate).read_text(encoding="utf-8"))["@graph"]}
     assert set(graph) - set(data_only) == {"figures/", "site/"} | {f"figures/{p.name}" for p in (dist / "figures").iterdir()}
@@ -214,10 +216,11 @@ def test_a_data_only_build_writes_the_same_dumps_and_no_site(tmp_path, dist):
 def test_a_data_only_build_keeps_the_previous_site_and_figures(tmp_path):
     out = tmp_path / "dist"
     build(out)
-    site = snapshot(out / "site")
+    site, record = snapshot(out / "site"), (out / "site-pages.json").read_bytes()
     result = build(out, site=False)
     assert result.kept == ["figures", "site"]
     assert snapshot(out / "site") == site and (out / "figures" / "evidence-map.svg").exists()
+    assert (out / "site-pages.json").read_bytes() == record  # what the kept site's documents were made of
 
 
 def test_a_reader_never_sees_the_output_missing_while_it_is_rebuilt(tmp_path):

@@ -35,13 +35,25 @@ def linked(built, previous):
             if (previous / "site" / name).exists() and os.path.samefile(path, previous / "site" / name)}
 
 
-def test_incremental_builds_give_the_bytes_of_clean_builds(tmp_path, dist):
+def published_copy(dist, out):
+    """out as a build of the real data would leave it: a link to a version folder, here a copy of dist's."""
+    version = out.with_name(f".{out.name}.versions") / "v-0"
+    shutil.copytree(dist.resolve(), version, copy_function=os.link)
+    out.symlink_to(version)
+    return version
+
+
+def copy_of_project(tmp_path):
     home = tmp_path / "home"
     for folder in ("data", "ontology", "queries"):
         shutil.copytree(paths.ROOT / folder, home / folder)
-    out = tmp_path / "incremental" / "dist"
-    first = build(home, out)
-    assert_same_tree(first, dist.resolve())
+    return home
+
+
+def test_incremental_builds_give_the_bytes_of_clean_builds(tmp_path, dist):
+    home = copy_of_project(tmp_path)
+    out = tmp_path / "dist"
+    first = published_copy(dist, out)
 
     # a study added: its page is new, most others are the previous files
     (home / "data" / "new-studies.bib").write_text(BIBTEX, encoding="utf-8")
@@ -75,11 +87,9 @@ def test_incremental_builds_give_the_bytes_of_clean_builds(tmp_path, dist):
 
 def test_a_damaged_record_renders_everything_again(tmp_path, dist):
     """A record of the previous build that cannot be read is no reason to fail: every document is rendered."""
-    home = tmp_path / "home"
-    for folder in ("data", "ontology", "queries"):
-        shutil.copytree(paths.ROOT / folder, home / folder)
+    home = copy_of_project(tmp_path)
     out = tmp_path / "dist"
-    first = build(home, out)
+    first = published_copy(dist, out)
     record = first / "site-pages.json"
     record.unlink()
     record.write_text('{"setting": "', encoding="utf-8")

@@ -78,7 +78,7 @@ def _fork(function, args: tuple, cpu_seconds: int, server: Connection) -> tuple[
 def zygote(nq: str, query_memory: int, cpu_seconds: int, server: Connection, void: str | None = None) -> None:
     """Load the store (and the VoID description, if given), seal the process, then fork a child per
     ("run", key, function, args) message and send ("done", key, outcome) for each; ("stop", key) kills
-    a child. Ends when the server does."""
+    a child. Ends, with its children, on ("exit",) or when the server does."""
     sparql.start_worker(nq, query_memory, void)
     children: dict[Connection, tuple[int, int, float]] = {}  # reader -> (key, pid, started)
     by_key: dict[int, int] = {}  # key -> pid
@@ -95,6 +95,8 @@ def zygote(nq: str, query_memory: int, cpu_seconds: int, server: Connection, voi
                 try:
                     message = server.recv()
                 except (EOFError, OSError):
+                    message = ("exit",)
+                if message[0] == "exit":
                     for _, pid, _ in children.values():
                         os.kill(pid, signal.SIGKILL)
                     return
@@ -299,6 +301,9 @@ class QueryPool:
         return await self.call(sparql.table, (text, self.cap), client, disconnected)
 
     def close(self) -> None:
+        # The pipe's reader thread keeps its end open while it waits, so the zygote would see no end
+        # of the pipe: it is told to exit.
+        self._sender.submit(self._send, self._pipe, ("exit",))
         self._sender.shutdown(wait=True)
         self._pipe.close()
         self._zygote.join(10)
