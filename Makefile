@@ -69,19 +69,21 @@ run: build
 	$(BIN)/licn query reported-vs-derived
 	$(BIN)/licn query coverage
 
-# Every test, on every core (pytest-xdist), each test file on one worker so that it builds its fixtures once.
+# Every test, on every core (pytest-xdist; each worker builds the shared fixtures once).
 test: $(STAMP) $(NODE_STAMP) system-deps
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q -n auto
 
-# The inner loop: every test file, without the tests marked slow (the whole parameter sweep, the whole
-# bad-input corpus, the other engines and the browsers beyond one page each).
+# The inner loop: every test file, without the tests marked slow (the parameter sweep of the queries that
+# take parameters, the bad-input corpus and the damaged copies beyond their first cases, the builds and
+# servers run again and again).
 test-quick: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q -n auto --dist loadfile -m "not slow and not virtuoso"
+	$(BIN)/pytest -q -n auto -m "not slow and not virtuoso"
 
 clean:
 	rm -rf dist .dist.versions .dist.lock $(VENV) tests/artifacts node_modules
 
 # Benchmarks (bench/): `make bench` measures the targets side by side and writes bench/RESULTS.md
+# (`make bench BENCH=--large` adds the data build of 10^5 studies)
 # (`python -m bench` is the older per-stage plan, into bench/work/); `make bench-quick`
 # is the short run (under a minute) and prints the key ratios. They need the `bench` extra
 # (rdflib-endpoint) and wrk, which is installed from Debian when missing and running as root.
@@ -99,7 +101,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(WRK_DEP)
-	$(BIN)/python -m bench.targets
+	$(BIN)/python -m bench.targets $(BENCH)
 
 # The sandbox's targets (latency under floods beside oxigraph serve-read-only, memory through large
 # queries) on the real data: bench/SANDBOX.md.

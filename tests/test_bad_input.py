@@ -448,7 +448,8 @@ def test_the_corpus_is_large_enough():
     assert len({case.id for case in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", [case if i < 5 else pytest.param(case, marks=pytest.mark.slow)
+                                  for i, case in enumerate(CASES)], ids=lambda case: case.id)
 def test_bad_input(case: Case, tmp_path, reference_dist, reference_snapshot):
     home = tmp_path / "home"
     for folder in ("data", "ontology", "queries"):

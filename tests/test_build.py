@@ -92,6 +92,7 @@ def test_seventy_three_studies_and_every_fact_sourced(dist):
     assert set(g.subjects(RDF.type, LICN.ReviewedStudy)) < set(g.subjects(RDF.type, LICN.Study))
 
 
+@pytest.mark.slow
 def test_two_builds_in_separate_processes_are_byte_identical(tmp_path):
     outs = []
     for n, seed in enumerate(("1", "2")):
@@ -223,6 +224,7 @@ def test_a_data_only_build_keeps_the_previous_site_and_figures(tmp_path):
     assert (out / "site-pages.json").read_bytes() == record  # what the kept site's documents were made of
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_the_output_missing_while_it_is_rebuilt(tmp_path):
     out = tmp_path / "dist"
     build(out, site=False)
@@ -249,6 +251,7 @@ def test_a_reader_never_sees_the_output_missing_while_it_is_rebuilt(tmp_path):
     assert unfinished(out) == [] and len(list(out.with_name(".dist.versions").iterdir())) <= 2
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_both_finish(tmp_path):
     out = tmp_path / "dist"
     runs = [subprocess.Popen(LICN_CLI + ["build", "--no-site", "--out", str(out)], stdout=subprocess.PIPE,

@@ -109,7 +109,8 @@ def test_build_ok_and_build_with_a_bad_row_exits_1_naming_file_line_field(tmp_pa
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
-@pytest.mark.parametrize("name", ["licn.nq", "licn.trig", "licn.nt", "licn.ttl", "licn.jsonld"])
+@pytest.mark.parametrize("name", ["licn.nq", *(pytest.param(n, marks=pytest.mark.slow)
+                                              for n in ("licn.trig", "licn.nt", "licn.ttl", "licn.jsonld"))])
 def test_validate_reads_every_quad_of_each_format(tmp_path, dist, name):
     """The default file and every dump format: all graphs are validated, and a damaged copy fails
     naming the focus node."""

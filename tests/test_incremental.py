@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from licn import paths
 from test_add_a_study import BIBTEX, CODINGS, code_twice
 
@@ -50,6 +52,7 @@ def copy_of_project(tmp_path):
     return home
 
 
+@pytest.mark.slow
 def test_incremental_builds_give_the_bytes_of_clean_builds(tmp_path, dist):
     home = copy_of_project(tmp_path)
     out = tmp_path / "dist"

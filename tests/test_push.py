@@ -536,6 +536,7 @@ def test_staging_graphs_of_an_older_push_are_removed(dist, oxigraph, tmp_path, c
 
 # --- readers during pushes -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_readers_see_only_complete_builds_during_pushes(dist, oxigraph, tmp_path, capfd):
     server = oxigraph()
     other = changed_dist(dist, tmp_path / "other")

@@ -502,6 +502,7 @@ def test_idle_connections_from_one_client_or_many_do_not_deny_others(dist):
                 sock.close()
 
 
+@pytest.mark.slow
 def test_light_queries_are_answered_while_heavy_ones_and_fake_lookups_flood_the_endpoint(dist):
     """One client sends heavy queries, twenty send lookups that are cross products in disguise; a
     third client's light lookups are still answered, every one, without waiting for them."""
@@ -555,6 +556,7 @@ def test_the_server_keeps_no_query_text(dist):
     assert grown < 100 << 20, grown  # 300 MB of distinct queries passed through
 
 
+@pytest.mark.slow
 def test_a_server_keeps_serving_through_rebuilds_and_a_sandbox_restart(tmp_path):
     """Five rebuilds of the output it serves: the version it holds a lease on stays; when its
     sandbox is killed, the new one reads that same complete version."""
