@@ -287,19 +287,20 @@ def _keep_previous_site(out: Path, staging: Path) -> list[str]:
 def _publish(staging: Path, phases: dict, previous: Path | None, data_dir: Path, stages) -> None:
     """Figures and the static site, from the dumps in staging; the documents of the previous build
     that are still right are linked in. The figures (mostly matplotlib) are drawn in a second process
-    while this one writes the site's documents, so their phases overlap."""
+    while this one writes the site's documents and the pages that do not show figures."""
     from .publish.figures import write_figures
-    from .publish.site import finish_site, write_site_documents
+    from .publish.site import write_figure_pages, write_pages, write_site_documents
 
     t = time.perf_counter()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=end_with_parent) as background:
         figures = background.submit(_timed, write_figures, staging, staging / "figures")
         stages.next("the site's documents (figures beside them)")
         docs = write_site_documents(staging, previous=previous)
+        stages.next("the site's pages and stored queries (figures beside them)")
+        write_pages(docs, staging, data_dir)
         stages.next("waiting for the figures")
         phases["figures"] = figures.result()
-    stages.next("the site's pages and stored queries")
-    finish_site(docs, staging, data_dir)
+    write_figure_pages(docs, staging)
     phases["site"] = time.perf_counter() - t
 
 

@@ -45,7 +45,9 @@ def _write(path: Path, content: str | bytes) -> None:
 def write_site(out: Path, base: str = BASE, queries: Path = paths.QUERIES, previous: Path | None = None) -> Path:
     """Write out/site/ from the dumps and figures in out/; with previous, a built dist/ whose site
     was written by this code, link in those of its documents that are still right."""
-    return finish_site(write_site_documents(out, base, queries, previous), out)
+    docs = write_site_documents(out, base, queries, previous)
+    write_pages(docs, out)
+    return write_figure_pages(docs, out)
 
 
 def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUERIES,
@@ -119,9 +121,9 @@ def htaccess(docs: Documents, downloads: list[dict]) -> str:
         document_links=_apache_header(document_links(docs.base, site, resource)))
 
 
-def finish_site(docs: Documents, out: Path, data_dir: Path = paths.DATA) -> Path:
-    """The rest of the site, once the figures are drawn: downloads, figures, landing page, queries,
-    and What's new since the releases recorded in data_dir."""
+def write_figure_pages(docs: Documents, out: Path) -> Path:
+    """What shows the figures, once they are drawn: the files copied as they are (the figures, the
+    dumps, the style), and the landing page."""
     out = Path(out)
     site = out / "site"
     downloads = dump_list(out)
@@ -135,9 +137,18 @@ def finish_site(docs: Documents, out: Path, data_dir: Path = paths.DATA) -> Path
     for target, source in copies.items():
         if source.is_file():
             _write(site / target, source.read_bytes())
-
-    store = oxigraph_store(out)
     _write(site / "index.html", docs.landing(downloads, (figures / "evidence-map.svg").exists()))
+    return site
+
+
+def write_pages(docs: Documents, out: Path, data_dir: Path = paths.DATA) -> None:
+    """The pages that need the dumps but not the figures (written while they are drawn): downloads,
+    the SPARQL editor, search, What's new since the releases recorded in data_dir, the studies table
+    and the stored queries with their results."""
+    out = Path(out)
+    site = out / "site"
+    downloads = dump_list(out)
+    store = oxigraph_store(out)
     _write(site / "dumps" / "index.html", docs.dumps_page(downloads))
     _write(site / "sparql.html", docs.sparql_page(DEFAULT_TIME_LIMIT, DEFAULT_RESULT_CAP))
     _write(site / "prefixes.json", docs.prefixes_json())
@@ -172,4 +183,3 @@ def finish_site(docs: Documents, out: Path, data_dir: Path = paths.DATA) -> Path
                                 ("tsv", ox.QueryResultsFormat.TSV), ("srx", ox.QueryResultsFormat.XML)):
                 result = ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)
                 _write(site / "queries" / f"{name}.{suffix}", result.serialize(format=fmt))
-    return site
