@@ -14,10 +14,11 @@ SHOW_AFTER = 1.0  # seconds: quicker commands show nothing on a terminal
 
 
 class Stages:
-    """Stages of one command, each started by next(name) and ended by the next one or by close()."""
+    """Stages of one command, each started by next(name) and ended by the next one or by close().
+    lines=False: no plain lines (a command that prints its own), only the display on a terminal."""
 
-    def __init__(self, command: str, stream=None):
-        self.command = command
+    def __init__(self, command: str, stream=None, lines: bool = True):
+        self.command, self.lines = command, lines
         self.stream = stream if stream is not None else sys.stdout
         self.current: tuple[str, float, object] | None = None
         self.display = self.timer = None
@@ -40,7 +41,7 @@ class Stages:
         self.current = None
         if self.display is not None:
             self.display.update(task, completed=1)
-        else:
+        elif self.lines:
             print(f"{self.command}: {name} {time.perf_counter() - start:.2f} s", file=self.stream, flush=True)
 
     def close(self) -> None:

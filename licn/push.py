@@ -25,6 +25,8 @@ import pyoxigraph as ox
 
 from loaders.vocab import BASE, GRAPH, LAYERS, graph_iri
 
+from .progress import Quiet, Stages
+
 STAGING = BASE + "staging/"
 TRANSIENT_STATUS = (502, 503, 504)
 ATTEMPTS = 3
@@ -207,9 +209,11 @@ def replacement(graphs: dict[str, list]) -> str:
     return " ;\n".join(drops + ([f"INSERT DATA {{\n{data}}}"] if data else []))
 
 
-def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
+def push(graphs: dict[str, list], remote: Remote, say=print, progress=None) -> bool:
     """Replace and verify. Raises PushError when the store did not take the request (it then keeps
-    its previous graphs) or the outcome is unknown; returns whether the verified counts match."""
+    its previous graphs) or the outcome is unknown; returns whether the verified counts match.
+    progress: a licn.progress.Stages to report the stages to."""
+    stages = progress or Quiet()
     local = {g: len(t) for g, t in graphs.items()}
     counted = list(local) + [staging_iri(g) for g in local]
     total, where = sum(local.values()), safe_url(remote.urls.update)
@@ -217,6 +221,7 @@ def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
     say(f"pushing {total} triples in {len(graphs)} graphs to {where}")
     body = replacement(graphs).encode("utf-8")
     size = f"{len(body) / 1e6:.1f} MB"
+    stages.next(f"replacing the graphs with one SPARQL Update request of {size}")
     try:
         remote.update(body, f"replacing {len(graphs)} graphs ({total} triples, one SPARQL Update request of {size}) "
                       f"at {where}")
@@ -229,6 +234,7 @@ def push(graphs: dict[str, list], remote: Remote, say=print) -> bool:
                         "the new graphs, the store keeps its previous graphs." + held) from None
     say(f"replaced {len(graphs)} graphs with one SPARQL Update request of {size} "
         f"in {time.perf_counter() - start:.2f} s")
+    stages.next("counting the graphs in the store")
     try:
         counts = remote.counts(counted)
     except PushError as exc:
@@ -255,8 +261,10 @@ def cmd_push(args) -> int:
         return 2
     try:
         remote = Remote(derive_urls(args.endpoint, args.graph_store, args.update, args.query_endpoint), user, password)
-        with remote.client:  # closed however the push ends
-            ok = push(read_graphs(nq), remote, say)
+        # on a terminal, the stages as they go; elsewhere the lines push says are its progress
+        with remote.client, Stages("licn push", lines=False) as stages:  # closed however the push ends
+            stages.next(f"reading {nq}")
+            ok = push(read_graphs(nq), remote, say, stages)
     except PushError as exc:
         say(f"licn push: {exc}", sys.stderr)
         return 1
