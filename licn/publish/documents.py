@@ -258,8 +258,8 @@ class Documents:
     def record_reads(self, reads: set) -> None:
         """From now on, note in reads what rendering reads of the graph (licn.publish.incremental):
         ("out", term) for a term's statements, ("in", term) for those pointing at it, ("seen", term)
-        for what a link to it shows, ("labels", term) for its label statements, ("value", name) for an attribute computed from the whole graph,
-        ("all", "") for the whole graph."""
+        for what a link to it shows, ("labels", term) for its label statements, ("value", name) for
+        an attribute computed from the whole graph, ("all", "") for the whole graph."""
         self.kinds, self._review_sources  # noqa: B018 -- computed now, from the whole graph
         for name in ("_types", "_labels"):  # an entry of each is read from one term's statements
             setattr(self, name, Recorded(getattr(self, name), self, "out"))
