@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from loaders.vocab import GRAPH, LICN
 
 from .query.catalogue import bind, load_catalogue
-from .query.engines import run_oxigraph
+from .query.engines import load_dataset, run_oxigraph
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -77,11 +77,8 @@ def _changes(old: set, new: set, cls: ox.NamedNode) -> Changes:
 
 
 def _cells(quads: set) -> dict[tuple[str, str], int]:
-    store = ox.Store()
-    store.extend(quads)
-    store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads])
     query = bind(load_catalogue()["evidence-gaps"], {"scope": "all"})
-    rows = run_oxigraph(store, query, union=False).as_dicts()
+    rows = run_oxigraph(load_dataset(quads), query, union=False).as_dicts()
     return {(row["level"], row["kind"]): row["studies"] for row in rows}
 
 
