@@ -71,6 +71,11 @@ def _digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "blake2b").hexdigest()
+
+
 def setting_digest(docs) -> str:
     """What every document depends on besides the graph: the code, the libraries' versions, the base
     IRI and the stored queries."""
@@ -87,7 +92,7 @@ class Pages:
 
     def __init__(self, docs, setting: str, graph_files: list[Path], previous: Path | None):
         self.docs, self.setting, self.previous = docs, setting, previous
-        self.whole = _digest(*(Path(f).read_bytes() for f in graph_files))
+        self.graph_files = graph_files
         self.terms = {part: {str(term): term for term in dict.keys(index)}
                       for part, index in (("out", docs.out), ("in", docs.inc))}
         self._digests: dict[tuple[str, str], str] = {}
@@ -96,8 +101,8 @@ class Pages:
         """The digest of one part of this build's graph, by its name in a record."""
         found = self._digests.get((part, key))
         if found is None:
-            if part == "all":
-                found = self.whole
+            if part == "all":  # read only when a document read the whole graph
+                found = _digest(*(_file_digest(f) for f in self.graph_files))
             elif part == "value":
                 value = getattr(self.docs, key)
                 found = _digest(*sorted(map(str, value)) if isinstance(value, (set, frozenset)) else map(str, value))
