@@ -22,7 +22,7 @@ def cmd_build(args) -> int:
     from .progress import Stages
     try:
         with Stages("licn build") as stages:
-            result = build(Path(args.out), site=not args.no_site, progress=stages)
+            result = build(Path(args.out), data_dir=Path(args.data), site=not args.no_site, progress=stages)
     except BuildError as exc:
         print(f"licn build failed: {exc}\n{args.out}/ was left as it was.", file=sys.stderr)
         return 1
@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="load data/, validate, write dumps, figures and the static site into dist/")
     p.add_argument("--out", default=str(paths.DIST))
+    p.add_argument("--data", default=str(paths.DATA), help="the folder of curated files to build from (default: data/)")
     p.add_argument("--no-site", action="store_true",
                    help="the data only (dumps, VoID, checks): no figures, no static site")
 
