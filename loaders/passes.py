@@ -13,7 +13,6 @@ import warnings
 import krippendorff
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, XSD
-from sklearn.metrics import cohen_kappa_score
 
 from .bibliography import work_for
 from .common import (
@@ -287,6 +286,10 @@ def _agreement(coded: dict[str, dict[str, Row]], read: dict[str, set[str]], ctx:
     both = sorted(read.get("pass-1", set()) & read.get("pass-2", set()))
     if not both:
         return []
+    # imported here: scikit-learn takes about 0.9 s to import, and most commands that import the
+    # loaders (licn query, validate, serve) never compute an agreement
+    from sklearn.metrics import cohen_kappa_score
+
     t = []
     for field, section in DIMENSIONS:
         used = {p: {(ctx.report_of.get(r.get("work"), r.get("work")), r.get(field)) for r in coded[p].values()
