@@ -69,15 +69,16 @@ run: build
 	$(BIN)/licn query reported-vs-derived
 	$(BIN)/licn query coverage
 
-# Every test, on every core (pytest-xdist; each worker builds the shared fixtures once).
+# Every test, on every core (pytest-xdist; each worker builds the shared fixtures once, and the modules
+# of tests/conftest.py SET_UP_ONCE run whole on one worker).
 test: $(STAMP) $(NODE_STAMP) system-deps
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 # The inner loop: every test file, without the tests marked slow (the parameter sweep of the queries that
 # take parameters, the bad-input corpus and the damaged copies beyond their first cases, the builds and
 # servers run again and again).
 test-quick: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q -n auto -m "not slow and not virtuoso"
+	$(BIN)/pytest -q -n auto --dist loadgroup -m "not slow and not virtuoso"
 
 clean:
 	rm -rf dist .dist.versions .dist.lock $(VENV) tests/artifacts node_modules
