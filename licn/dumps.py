@@ -42,11 +42,14 @@ SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 VOID_GRAPH = GRAPH["void"]
 
 
-def sort_lines(path: Path) -> None:
+def sort_lines(path: Path, merge: list[Path] | None = None) -> None:
     """Sort the lines of an N-Triples or N-Quads file in place by their bytes, each line once, with
-    coreutils sort (which spills to disk rather than holding a large dump in memory)."""
+    coreutils sort (which spills to disk rather than holding a large dump in memory); or, given
+    merge, write into path the lines of those files, each already sorted so, merged in that order,
+    each line once."""
+    inputs = ["--merge", *map(str, merge)] if merge else [str(path)]
     run = subprocess.run(["sort", "--unique", "--buffer-size=512M", f"--temporary-directory={path.parent}",
-                          f"--output={path}", str(path)], env={**os.environ, "LC_ALL": "C"}, capture_output=True, text=True)
+                          f"--output={path}", *inputs], env={**os.environ, "LC_ALL": "C"}, capture_output=True, text=True)
     if run.returncode:  # a full disk, say, reported as sort says it
         raise OSError(run.stderr.strip() or f"sort failed on {path} (exit code {run.returncode})")
 
@@ -56,29 +59,28 @@ def layer_names(store: ox.Store) -> list[ox.NamedNode]:
 
 
 def write_dumps(store: ox.Store, out: Path) -> int:
-    """Every dump of the store into out/: N-Quads and N-Triples sorted; TriG fed layer by layer in
-    that order, Turtle and JSON-LD from licn.nt, so that the same data gives the same bytes. Returns
-    how many triples licn.nt holds (one per line, each once): fewer than the store's statements if
-    a statement stands in more than one layer."""
+    """Every dump of the store into out/: N-Quads sorted; each layer's triples sorted, merged into
+    the N-Triples of all layers together and fed to TriG layer by layer; Turtle and JSON-LD from
+    licn.nt, so that the same data gives the same bytes. Returns how many triples licn.nt holds (one
+    per line, each once): fewer than the store's statements if a statement stands in more than one
+    layer."""
     nq, nt = out / "licn.nq", out / "licn.nt"
     store.dump(str(nq), format=ox.RdfFormat.N_QUADS)
     sort_lines(nq)
-    union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    union.serialize(str(nt), format=ox.RdfFormat.N_TRIPLES)
-    sort_lines(nt)
+    layers = []
+    for i, g in enumerate(layer_names(store)):
+        layer = out / f".layer-{i}.nt"
+        store.dump(str(layer), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+        sort_lines(layer)
+        layers.append((g, layer))
+    sort_lines(nt, merge=[layer for _, layer in layers])
     with open(nt, "rb") as f:
         triples = sum(1 for _ in f)
-
-    def layers_in_order():
-        layer = out / ".layer.nt"
-        for g in layer_names(store):
-            store.dump(str(layer), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
-            sort_lines(layer)
-            yield from (ox.Quad(t.subject, t.predicate, t.object, g)
-                        for t in ox.parse(path=str(layer), format=ox.RdfFormat.N_TRIPLES))
-        layer.unlink(missing_ok=True)
-
-    ox.serialize(layers_in_order(), str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
+    in_layers = (ox.Quad(t.subject, t.predicate, t.object, g)
+                 for g, layer in layers for t in ox.parse(path=str(layer), format=ox.RdfFormat.N_TRIPLES))
+    ox.serialize(in_layers, str(out / "licn.trig"), format=ox.RdfFormat.TRIG, prefixes=PREFIX_IRIS)
+    for _, layer in layers:
+        layer.unlink()
     for name, fmt in (("licn.ttl", ox.RdfFormat.TURTLE), ("licn.jsonld", ox.RdfFormat.JSON_LD)):
         ox.serialize(ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES), str(out / name), format=fmt,
                      prefixes=PREFIX_IRIS if fmt == ox.RdfFormat.TURTLE else None)
