@@ -66,13 +66,16 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     workers = min(os.cpu_count() or 1, len(resources) // RESOURCES_PER_PROCESS)
     if workers <= 1:
         records |= _write_resources(pages, site, resources)
-    else:  # forked processes share the pages as they are; each writes every n-th resource
+    else:  # forked processes share the pages as they are; each writes every n-th resource, this one too
         _FORKED["pages"] = pages
         try:
             shares = [resources[i::workers] for i in range(workers)]
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+            forks = workers - 1  # each fork unshares much of the index as it reads it: no more than needed
+            with ProcessPoolExecutor(forks, mp_context=multiprocessing.get_context("fork"),
                                      initializer=end_with_parent) as pool:
-                for written in pool.map(_write_resources, [None] * workers, [site] * workers, shares):
+                forked = pool.map(_write_resources, [None] * forks, [site] * forks, shares[1:])
+                records |= _write_resources(pages, site, shares[0])
+                for written in forked:
                     records |= written
         finally:
             _FORKED.clear()
