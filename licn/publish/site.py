@@ -63,22 +63,20 @@ def write_site_documents(out: Path, base: str = BASE, queries: Path = paths.QUER
     records = {path: reads for path, reads in pages.unchanged(set(docs.resource_paths)).items()
                if pages.link(path, site, FORMATS)}
     resources = [path for path in docs.resource_paths if path not in records]
-    workers = min(os.cpu_count() or 1, len(resources) // RESOURCES_PER_PROCESS)
-    if workers <= 1:
-        records |= _write_resources(pages, site, resources)
-    else:  # forked processes share the pages as they are; each writes every n-th resource, this one too
-        _FORKED["pages"] = pages
-        try:
-            shares = [resources[i::workers] for i in range(workers)]
-            forks = workers - 1  # each fork unshares much of the index as it reads it: no more than needed
-            with ProcessPoolExecutor(forks, mp_context=multiprocessing.get_context("fork"),
-                                     initializer=end_with_parent) as pool:
-                forked = pool.map(_write_resources, [None] * forks, [site] * forks, shares[1:])
-                records |= _write_resources(pages, site, shares[0])
-                for written in forked:
-                    records |= written
-        finally:
-            _FORKED.clear()
+    # every n-th resource from the first is written by this process, the other shares by forked ones
+    # (sharing the pages as they are); no more forks than needed: each unshares much of the index
+    workers = max(1, min(os.cpu_count() or 1, len(resources) // RESOURCES_PER_PROCESS))
+    shares = [resources[i::workers] for i in range(workers)]
+    _FORKED["pages"] = pages
+    try:
+        with ProcessPoolExecutor(max(1, workers - 1), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=end_with_parent) as pool:  # starts no process for no share
+            forked = pool.map(_write_resources, [None] * (workers - 1), [site] * (workers - 1), shares[1:])
+            records |= _write_resources(pages, site, shares[0])
+            for written in forked:
+                records |= written
+    finally:
+        _FORKED.clear()
     pages.write(out, records)
     for path in docs.list_paths():
         _write(site / f"{path}.html", docs.html(path))
