@@ -258,11 +258,11 @@ class Documents:
     def record_reads(self, reads: set) -> None:
         """From now on, note in reads what rendering reads of the graph (licn.publish.incremental):
         ("out", term) for a term's statements, ("in", term) for those pointing at it, ("seen", term)
-        for what a link to it shows, ("labels", term) for its label statements, ("value", name) for
+        for what a link to it shows, ("label", term) and ("types", term) for the label and the types
+        computed from its statements, ("labels", term) for its label statements, ("value", name) for
         an attribute computed from the whole graph, ("all", "") for the whole graph."""
         self.kinds, self._review_sources  # noqa: B018 -- computed now, from the whole graph
-        for name in ("_types", "_labels"):  # an entry of each is read from one term's statements
-            setattr(self, name, Recorded(getattr(self, name), self, "out"))
+        self._types, self._labels = Recorded(self._types, self, "types"), Recorded(self._labels, self, "label")
         self._label_triples = Recorded(self._label_triples, self, "labels")
         self.out, self.inc = Recorded(self.out, self, "out"), Recorded(self.inc, self, "in")
         self.reads = reads
@@ -272,6 +272,10 @@ class Documents:
         if part == "seen":  # what view() reads of a term
             return [(dict.get(self._labels, term),), tuple(sorted(dict.get(self._types, term, ()))),
                     (dict.__contains__(self.out, term),)]
+        if part == "label":
+            return [(dict.get(self._labels, term),)]
+        if part == "types":
+            return [tuple(sorted(dict.get(self._types, term, ())))]
         index = {"out": self.out, "in": self.inc, "labels": self._label_triples}[part]
         return dict.get(index, term, [])
 
