@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from loaders.vocab import GRAPH, LICN
 
 from .query.catalogue import bind, load_catalogue
-from .query.engines import load_dataset, run_oxigraph
+from .query.engines import run_oxigraph
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -78,7 +78,9 @@ def _changes(old: set, new: set, cls: ox.NamedNode) -> Changes:
 
 def _cells(quads: set) -> dict[tuple[str, str], int]:
     query = bind(load_catalogue()["evidence-gaps"], {"scope": "all"})
-    rows = run_oxigraph(load_dataset(quads), query, union=False).as_dicts()
+    store = ox.Store()
+    store.extend(quads)
+    rows = run_oxigraph(store, query).as_dicts()  # the default graph as the union of the layers
     return {(row["level"], row["kind"]): row["studies"] for row in rows}
 
 

@@ -96,6 +96,7 @@ class Pages:
         self.terms = {part: {str(term): term for term in dict.keys(index)}
                       for part, index in (("out", docs.out), ("in", docs.inc))}
         self._digests: dict[tuple[str, str], str] = {}
+        self._folders: set[str] = set()  # those link() made
 
     def digest(self, part: str, key: str) -> str:
         """The digest of one part of this build's graph, by its name in a record."""
@@ -128,14 +129,19 @@ class Pages:
 
     def link(self, path: str, site: Path, suffixes) -> bool:
         """The resource's documents linked in from the previous site; False if one is missing there."""
-        targets = [site / f"{path}.{suffix}" for suffix in suffixes]
+        folder = os.path.join(site, os.path.dirname(path))
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        source, target = os.path.join(self.previous, site.name, path), os.path.join(site, path)
+        linked = []
         try:
-            for target in targets:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.link(self.previous / target.relative_to(site.parent), target)
+            for suffix in suffixes:
+                os.link(f"{source}.{suffix}", f"{target}.{suffix}")
+                linked.append(f"{target}.{suffix}")
         except FileNotFoundError:
-            for target in targets:  # the previous files are never written through a link
-                target.unlink(missing_ok=True)
+            for name in linked:  # the previous files are never written through a link
+                os.unlink(name)
             return False
         return True
 
