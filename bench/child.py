@@ -4,6 +4,7 @@ the last line of stdout. The parent measures wall time and peak memory (os.wait4
     python -m bench.child build DATA_DIR OUT_DIR
     python -m bench.child queries DIST_DIR ENGINE REPEATS TIMEOUT_S [SKIP,NAMES]
     python -m bench.child load NQ_FILE [--disk]
+    python -m bench.child dumps NQ_FILE
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 T0 = time.perf_counter()
 LONG_QUERY_S = 5.0
@@ -117,6 +119,23 @@ def load(nq: str, disk: bool = False) -> dict:
         return {"load_s": loaded - t, "count_s": counted - loaded, "dump_s": time.perf_counter() - counted}
 
 
+def dumps(nq: str) -> dict:
+    """The build's write_dumps alone, in a process of its own: the store is filled from N-Quads first
+    (not timed), then every dump is written into a temporary folder, with nothing running beside it."""
+    import os
+    import tempfile
+
+    import pyoxigraph as ox
+
+    from licn.dumps import write_dumps
+    store = ox.Store()
+    store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS)
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(nq)) as tmp:
+        t = time.perf_counter()
+        write_dumps(store, Path(tmp))
+        return {"write_dumps_s": time.perf_counter() - t}
+
+
 def _line(kind: str, data: dict) -> None:
     sys.stdout.write(f"{kind} {json.dumps(data)}\n")
     sys.stdout.flush()
@@ -128,6 +147,8 @@ def main(argv: list[str]) -> int:
     elif argv[:1] == ["queries"] and len(argv) in (5, 6):
         queries(argv[1], argv[2], int(argv[3]), float(argv[4]), set(argv[5].split(",")) if len(argv) == 6 else set())
         return 0
+    elif argv[:1] == ["dumps"] and len(argv) == 2:
+        result = dumps(argv[1])
     elif argv[:1] == ["load"] and len(argv) in (2, 3) and argv[2:] in ([], ["--disk"]):
         result = load(argv[1], disk=argv[2:] == ["--disk"])
     else:
