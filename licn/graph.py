@@ -148,9 +148,11 @@ def build_store(layers: dict[str, list[tuple]]) -> ox.Store:
     """The layers as one in-memory store, each layer a named graph. The layers are emptied on the
     way, so that the triples and their copy in the store are not both held whole."""
     store = ox.Store()
-    term = functools.cache(to_ox)  # a term stands in many triples: convert it once
     for layer in sorted(layers):
         graph = ox.NamedNode(str(graph_iri(layer)))
+        # a term stands in many triples: converted once per layer, so that the layer's terms are
+        # let go with it
+        term = functools.cache(to_ox)
         store.extend(ox.Quad(term(s), term(p), term(o), graph) for s, p, o in layers[layer])
         layers[layer] = []
     return store
