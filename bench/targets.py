@@ -138,7 +138,7 @@ def engines_on_dumps(dist: Path) -> dict:
         found[f"oxigraph convert {source} -> {target}"] = r["wall_s"] if r["rc"] == 0 else None
         written.unlink(missing_ok=True)
     for name in ("licn.nq", "licn.nt"):
-        r = run_child(["env", "LC_ALL=C", "sort", "--unique", "--buffer-size=512M", f"--temporary-directory={WORK}",
+        r = run_child(["env", "LC_ALL=C", "sort", "--unique", "--buffer-size=128M", f"--temporary-directory={WORK}",
                        f"--output={WORK / 'yardstick.sorted'}", str(dist / name)], 1800)
         found[f"sort -u {name} (coreutils)"] = r["wall_s"] if r["rc"] == 0 else None
     (WORK / "yardstick.sorted").unlink(missing_ok=True)
