@@ -3,7 +3,6 @@ endpoint through SPARQLWrapper; one result type, one converter from engine terms
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -66,16 +65,12 @@ def _oxigraph_store(path: str, mtime: float):
     return store
 
 
-def load_dataset(source: str | Iterable[ox.Quad]) -> ox.Store:
-    """dist/licn.nq (its path), or quads, as a store whose default graph holds the union of its named
-    graphs, so that a query run without pyoxigraph's union option reads the default graph as the
-    union of the layers unless it names its own dataset (FROM, FROM NAMED), which the engine then
-    honours."""
+def load_dataset(path: str) -> ox.Store:
+    """dist/licn.nq (its path) as a store whose default graph holds the union of its named graphs, so
+    that a query run without pyoxigraph's union option reads the default graph as the union of the
+    layers unless it names its own dataset (FROM, FROM NAMED), which the engine then honours."""
     store = ox.Store()
-    if isinstance(source, str):
-        store.bulk_load(path=source, format=ox.RdfFormat.N_QUADS)
-    else:
-        store.extend(source)
+    store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
     store.extend([ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store])
     return store
 
