@@ -269,13 +269,10 @@ class Documents:
 
     def part(self, part: str, term) -> list:
         """What a part of the graph named by record_reads holds, read without being noted."""
-        if part == "seen":  # what view() reads of a term
-            return [(dict.get(self._labels, term),), tuple(sorted(dict.get(self._types, term, ()))),
-                    (dict.__contains__(self.out, term),)]
-        if part == "label":
-            return [(dict.get(self._labels, term),)]
-        if part == "types":
-            return [tuple(sorted(dict.get(self._types, term, ())))]
+        if part in ("label", "types", "seen"):
+            label, types = (dict.get(self._labels, term),), tuple(sorted(dict.get(self._types, term, ())))
+            return {"label": [label], "types": [types],
+                    "seen": [label, types, (dict.__contains__(self.out, term),)]}[part]  # what view() reads
         index = {"out": self.out, "in": self.inc, "labels": self._label_triples}[part]
         return dict.get(index, term, [])
 
